@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# scripts/dev.sh -- the two commands of README.md, for a fresh Debian/Ubuntu
+# machine that has nothing but git:
+#
+#   scripts/dev.sh demo    install what is missing, build, run the example pipeline
+#   scripts/dev.sh check   install what is missing, build, run the whole test suite
+#                          (normal build, then AddressSanitizer+UBSan, then a short
+#                          fuzzing run of the YAML loader when clang is present)
+#
+# Knobs: BUILD_DIR (default build), ASAN_BUILD_DIR (default build-asan),
+# JOBS (default: CPUs), FUZZ_SECONDS (default 30), MODPIPE_WERROR=ON in CI.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+BUILD_DIR=${BUILD_DIR:-build}
+ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
+FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+WERROR=${MODPIPE_WERROR:-OFF}
+
+log() { printf 'dev.sh: %s\n' "$*" >&2; }
+
+# Packages: build tools, the libraries modpipe links, cmocka for tests, clang
+# for the fuzzer, python3 for the benchmark generators.
+PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libssl-dev
+          libcmocka-dev clang python3)
+
+install_deps() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
+}
+
+build() { # build DIR [cmake args...]
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DMODPIPE_WERROR="$WERROR" "$@" >/dev/null
+    cmake --build "$dir" -j "$JOBS"
+}
+
+demo() {
+    install_deps
+    build "$BUILD_DIR"
+    local mp="$BUILD_DIR/modpipe"
+    log "validating and planning examples/modpipe.yml"
+    "$mp" validate examples/modpipe.yml
+    "$mp" plan examples/modpipe.yml
+}
+
+fuzz_smoke() {
+    if ! command -v clang >/dev/null; then
+        log "clang not found: fuzzing skipped"
+        [ "${CI:-}" != true ] || return 1
+        return 0
+    fi
+    CC=clang build "$FUZZ_BUILD_DIR" -DMODPIPE_FUZZ=ON -DMODPIPE_TESTS=OFF
+    local corpus
+    corpus=$(mktemp -d)
+    trap 'rm -rf "$corpus"' RETURN
+    cp tests/fixtures/valid/*.yml tests/fixtures/invalid/*.yml tests/fuzz/corpus/* "$corpus"/ 2>/dev/null || true
+    log "fuzzing the YAML loader for ${FUZZ_SECONDS}s"
+    "$FUZZ_BUILD_DIR/tests/fuzz/fuzz_load" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
+        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$corpus"
+}
+
+check() {
+    install_deps
+    build "$BUILD_DIR"
+    log "test suite"
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
+    build "$ASAN_BUILD_DIR" -DMODPIPE_SANITIZE=ON
+    log "test suite under AddressSanitizer + UBSan"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir "$ASAN_BUILD_DIR" --output-on-failure -j "$JOBS"
+    fuzz_smoke
+}
+
+case "${1:-}" in
+demo) demo ;;
+check) check ;;
+deps) install_deps ;;
+*)
+    echo "usage: scripts/dev.sh demo|check" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,52 @@
+/*
+ * plan.h -- what a run would do, decided before anything runs.
+ *
+ * Applies the filters of DESIGN §1 (--module, --skip-module, --category,
+ * --ignore-category) to a validated pipeline and orders the modules into
+ * waves: wave 0 has no dependencies inside the run, wave k depends on
+ * something in wave k-1. Modules that will not run carry the reason
+ * ("skipped by --skip-module", "dependency \"x\" is skipped",
+ * "not in category \"test\"", "not selected by --module"). Static skip
+ * cascades along required dependencies (depends_on), not along `after`.
+ * Unknown names in filters, and category filters matching nothing, are
+ * errors (MP_EUSAGE) with a did-you-mean suggestion.
+ */
+#ifndef MP_CORE_PLAN_H
+#define MP_CORE_PLAN_H
+
+#include "core/model.h"
+
+typedef struct mp_filters {
+    const char *const *modules; /* NULL-terminated lists; NULL = none */
+    const char *const *skip_modules;
+    const char *const *categories;
+    const char *const *ignore_categories;
+} mp_filters;
+
+typedef enum mp_plan_state {
+    MP_PLAN_RUN,      /* will run */
+    MP_PLAN_SKIP,     /* reported Skipped, reason set */
+    MP_PLAN_EXCLUDED, /* not part of the run at all (outside --module) */
+} mp_plan_state;
+
+typedef struct mp_plan_entry {
+    mp_plan_state state;
+    const char *reason; /* MP_PLAN_SKIP / MP_PLAN_EXCLUDED */
+    unsigned wave;
+} mp_plan_entry;
+
+typedef struct mp_plan {
+    mp_arena *arena;
+    size_t n;               /* = p->modules.n */
+    mp_plan_entry *entries; /* by module index */
+    unsigned waves;
+    /* Module indices ordered by (wave, name). */
+    size_t *order;
+} mp_plan;
+
+/* Build the plan of validated pipeline p. Fills plan (release with
+ * mp__plan_release) or returns MP_EUSAGE with err filled. */
+int mp__plan_build(const mp_pipeline *p, const mp_filters *f, mp_plan *plan, mp_error *err);
+void mp__plan_release(mp_plan *plan);
+
+#endif
