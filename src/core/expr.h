@@ -39,7 +39,9 @@ typedef struct mp_expr {
 
 /* Find the next expression in s at or after *off. Returns 1 and fills
  * *out (advancing *off past it), 0 when there is none, or -1 with *why
- * (static text) and *out->start set when a "${{" is malformed. */
+ * (static text) when a "${{" is malformed; then out->start and out->end
+ * delimit the bad text (up to the first "}}", or the end of s when there
+ * is none) and *off is advanced past it, so a caller may go on scanning. */
 int mp__expr_next(const char *s, size_t *off, mp_expr *out, const char **why);
 
 /* Resolver for substitution: append the value of e to sb and return 0, or
