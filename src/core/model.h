@@ -148,6 +148,9 @@ struct mp_module_decl {
     MP_VEC(mp_pstr_vec) matrix_values; /* parallel to matrix_axes */
     mp_pos matrix_pos;
     bool from_api;
+    /* Owner, for the mp_module_* setters; set by mp_pipeline_add_module,
+     * mp_pipeline_find/module_at and validation (loaders need not). */
+    mp_pipeline *pipeline;
 };
 
 typedef struct mp_requirement {
@@ -189,6 +192,16 @@ struct mp_pipeline {
     mp_strmap module_by_name;    /* full name -> mp_module* */
     mp_strmap instances_by_base; /* base name -> mp_instance_list* */
     const char *hash;            /* hex sha256 of the canonical form */
+
+    /* Validation bookkeeping (validate.c): problems recorded before the
+     * first validation (the loaders') survive a new validation; those of
+     * the previous validation are dropped; problem_seen drops repeats of
+     * one (position, message), e.g. from the instances of a matrix. */
+    mp_strmap problem_seen;
+    bool validate_ran;
+    size_t validate_end;          /* diags.list.n after the last validation */
+    size_t pre_dropped;           /* diags.dropped before it */
+    MP_VEC(mp_problem) pre_problems; /* diags.list before it */
 };
 
 /* All expanded instances of one declared module. */

@@ -22,6 +22,13 @@ size_t mp__graph_resolve(mp_pipeline *p);
 size_t mp__check_modules(mp_pipeline *p);
 void mp__pipeline_hash(mp_pipeline *p);
 
+/* Record a problem in p->diags unless this validation already recorded the
+ * same message at the same position (the instances of a matrix module share
+ * their declaration's positions, so a fault in it is reported once).
+ * Returns 1 when recorded, 0 for a repeat. */
+int mp__problem(mp_pipeline *p, mp_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Topological order of p->modules over deps + afters (Kahn), into order
  * (p->modules.n entries). Returns 0, or -1 if there is a cycle. */
 int mp__graph_topo(const mp_pipeline *p, size_t *order);
