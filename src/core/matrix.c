@@ -10,7 +10,9 @@
  * can use at run time: run, argv, env values, working_dir, requires
  * values, condition arguments, produces paths and consumes paths, and also
  * in depends_on, after and consumes.from, so an instance can name its
- * sibling (`depends_on: ["build[os=${{ matrix.os }}]"]`).
+ * sibling (`depends_on: ["build[os=${{ matrix.os }}]"]`). Tags,
+ * not_in_parallel keys and secrets are substituted too (harmless; unknown
+ * keys there are not reported).
  *
  * Matrix problems (bad key, empty axis, bad or duplicate value, too many
  * combinations) make the declaration expand to no module at all, but its

@@ -7,6 +7,10 @@
  * expanded module (after), writes through to its declaration, and any
  * change makes the pipeline unvalidated again (hash NULL) until
  * mp_pipeline_validate() runs. Strings passed in are copied into the arena.
+ *
+ * mp_pipeline_find() by the plain name of a matrix module with several
+ * instances gives its declaration (whose setters act on every instance);
+ * by a full name, the expanded module; before validation, declarations.
  */
 #include "core/error.h"
 #include "core/model.h"
@@ -70,7 +74,8 @@ mp_module *mp_pipeline_module_at(mp_pipeline *p, size_t i)
 {
     if (!p || i >= p->modules.n) return NULL;
     mp_module *m = p->modules.v[i];
-    m->decl->pipeline = p;
+    if (m->decl->pipeline != p) /* validation set it: no write when read-only */
+        m->decl->pipeline = p;
     return m;
 }
 
@@ -90,7 +95,7 @@ mp_module *mp_pipeline_find(mp_pipeline *p, const char *name)
         mp_module_decl *d = mp__strmap_get(&p->decl_by_name, name);
         if (d) m = &d->proto;
     }
-    if (m) m->decl->pipeline = p;
+    if (m && m->decl->pipeline != p) m->decl->pipeline = p;
     return m;
 }
 

@@ -137,6 +137,67 @@ static void test_problems_and_revalidation(void **state)
     mp_pipeline_free(p);
 }
 
+/* ---- through the YAML loader */
+
+static void test_yaml_end_to_end(void **state)
+{
+    (void)state;
+    static const char good[] = "version: 1\n"
+                               "name: y\n"
+                               "modules:\n"
+                               "  build:\n"
+                               "    matrix: {os: [linux, macos]}\n"
+                               "    run: make OS=${{ matrix.os }}\n"
+                               "    produces: [{name: bin, path: out}]\n"
+                               "  test:\n"
+                               "    depends_on: [\"build[os=linux]\"]\n"
+                               "    consumes: [{name: bin}]\n"
+                               "    run: echo ${{ modules.build[os=linux].outputs.v }}\n";
+    mp_pipeline *p = mp_pipeline_new(NULL);
+    mp_error err = {0};
+    assert_int_equal(mp_pipeline_load_string(p, good, sizeof(good) - 1, "good.yml", &err), 0);
+    int rc = mp_pipeline_validate(p, &err);
+    fx_dump(p);
+    assert_int_equal(rc, 0);
+    assert_int_equal(mp_pipeline_module_count(p), 3);
+    mp_module *m = mp_pipeline_find(p, "build[os=macos]");
+    assert_non_null(m);
+    assert_string_equal(m->run.s, "make OS=macos");
+    mp_module *t = mp_pipeline_find(p, "test");
+    assert_int_equal(t->consumes.v[0].producer,
+                     (long)mp_pipeline_find(p, "build[os=linux]")->index);
+    mp_pipeline_free(p);
+
+    static const char bad[] = "version: 1\n"
+                              "modules:\n"
+                              "  a:\n"
+                              "    depends_on: [c]\n"
+                              "    run: echo ${{ matrix.os }}\n"
+                              "  b:\n"
+                              "    depends_on: [a]\n"
+                              "    run: \"true\"\n"
+                              "  c:\n"
+                              "    depends_on: [b, biuld]\n"
+                              "    run: \"true\"\n";
+    p = mp_pipeline_new(NULL);
+    assert_int_equal(mp_pipeline_load_string(p, bad, sizeof(bad) - 1, "bad.yml", &err), 0);
+    assert_int_equal(mp_pipeline_validate(p, &err), MP_EINVALID);
+    fx_dump(p);
+    assert_int_equal(mp_pipeline_problem_count(p), 3);
+    const mp_problem *pr = mp_pipeline_problem(p, 0);
+    assert_string_equal(pr->file, "bad.yml");
+    assert_int_equal(pr->line, 4);
+    assert_string_equal(pr->message, "dependency cycle: a -> c -> b -> a");
+    pr = mp_pipeline_problem(p, 1);
+    assert_int_equal(pr->line, 5);
+    assert_string_equal(pr->message, "module \"a\" uses ${{ matrix.os }} but has no matrix");
+    pr = mp_pipeline_problem(p, 2);
+    assert_int_equal(pr->line, 10);
+    assert_string_equal(pr->message, "module \"c\" depends on unknown module \"biuld\"");
+    assert_int_equal(pr->col, 21);
+    mp_pipeline_free(p);
+}
+
 /* ---- ctx */
 
 static void *setter(void *arg)
@@ -247,6 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build_and_validate),
         cmocka_unit_test(test_problems_and_revalidation),
+        cmocka_unit_test(test_yaml_end_to_end),
         cmocka_unit_test(test_ctx),
         cmocka_unit_test(test_validate_10000_modules),
     };

@@ -67,6 +67,9 @@ static void test_expansion_names_order_and_substitution(void **state)
     assert_string_equal(m->skip_if.v[0].equals.s, "macos");
     assert_string_equal(m->run_if.v[0].arg.s, "V_tcc");
     assert_string_equal(m->produces.v[0].paths.v[0].s, "out/macos/**");
+    /* a plain name with several instances finds the declaration */
+    assert_ptr_equal(mp_pipeline_find(p, "test"), &t->proto);
+    assert_string_equal(mp_module_name(mp_pipeline_find(p, "test")), "test");
     /* the declaration is untouched */
     assert_string_equal(t->proto.run.s,
                         "./run --os ${{ matrix.os }} --cc ${{matrix.cc}} $${{ matrix.os }}");
@@ -92,6 +95,11 @@ static void test_declaration_order_of_values(void **state)
     fx_axis(p, t, 3, "a", "x", NULL);
     assert_int_equal(mp_pipeline_validate(p, NULL), 0);
     assert_non_null(mp_pipeline_find(p, "b[z=2,a=x]"));
+    mp_module_decl *one = fx_decl(p, "one", 9);
+    fx_axis(p, one, 9, "k", "v", NULL);
+    assert_int_equal(mp_pipeline_validate(p, NULL), 0);
+    /* one instance: the plain name finds it */
+    assert_string_equal(mp_module_name(mp_pipeline_find(p, "one")), "one[k=v]");
     assert_non_null(mp_pipeline_find(p, "b[z=1,a=x]"));
     assert_null(mp_pipeline_find(p, "b[a=x,z=1]"));
     mp_pipeline_free(p);
