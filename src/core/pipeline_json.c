@@ -42,7 +42,16 @@ static mp_pnode *mk(mp_ptree *t, mp_pnode_type type)
 int mp__utf8_valid(const char *s)
 {
     const unsigned char *c = (const unsigned char *)s;
-    while (*c) {
+    const unsigned char *end = c + strlen(s);
+    while (c < end) {
+        if (end - c >= 8) { /* ASCII eight bytes at a time */
+            uint64_t w;
+            memcpy(&w, c, 8);
+            if (!(w & 0x8080808080808080ull)) {
+                c += 8;
+                continue;
+            }
+        }
         if (*c < 0x80) {
             c++;
             continue;

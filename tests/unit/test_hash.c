@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "core/pipeline_json.h"
+#include "core/pipeline_tree.h"
 #include "core/strbuf.h"
 #include "core_fixture.h"
 
@@ -136,6 +137,21 @@ static void test_canonical_is_jansson_dump(void **state)
     json_decref(j);
     mp__strbuf_release(&got);
     mp_pipeline_free(p);
+}
+
+static void test_utf8_check(void **state)
+{
+    (void)state;
+    assert_true(mp__utf8_valid(""));
+    assert_true(mp__utf8_valid("plain ascii, longer than eight bytes"));
+    assert_true(mp__utf8_valid("1234567\xc3\xa9 and \xe2\x82\xac and \xf0\x9f\x98\x80 done"));
+    assert_false(mp__utf8_valid("1234567\xe9 latin-1 across a word boundary"));
+    assert_false(mp__utf8_valid("\xc0\xaf"));         /* overlong */
+    assert_false(mp__utf8_valid("\xe0\x80\xaf"));     /* overlong */
+    assert_false(mp__utf8_valid("\xed\xa0\x80"));     /* surrogate */
+    assert_false(mp__utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
+    assert_false(mp__utf8_valid("abc\xe2\x82"));      /* truncated at the end */
+    assert_false(mp__utf8_valid("\x80"));
 }
 
 static void test_json_shape(void **state)
@@ -279,6 +295,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canonical_is_jansson_dump),
+        cmocka_unit_test(test_utf8_check),
         cmocka_unit_test(test_json_shape),
         cmocka_unit_test(test_hash_ignores_order),
     };
