@@ -21,6 +21,7 @@ static void key_run(mp_loader *l, mp_module_decl *d, const mp_ynode *k, const mp
 {
     mp_module *m = &d->proto;
     mp_pstr s;
+    m->run_written = true; /* a bad value is reported here, not as "no run" */
     if (v->type == MP_YT_STRING || v->type == MP_YT_INT || v->type == MP_YT_NUMBER) {
         if (!mp__load_nonempty(l, k, v, ctx, &s)) return;
         m->run_kind = MP_RUN_SHELL;

@@ -296,8 +296,8 @@ static void check_consumes(checker *c, const mp_module *m)
 static void check_module(checker *c, mp_module *m)
 {
     mp_pipeline *p = c->p;
-    if (m->run_kind == MP_RUN_NONE || (m->run_kind == MP_RUN_SHELL && !m->run.s) ||
-        (m->run_kind == MP_RUN_FUNCTION && !m->fn) || (m->run_kind == MP_RUN_ARGV && !m->argv.n))
+    if (!m->run_written && (m->run_kind == MP_RUN_NONE || (m->run_kind == MP_RUN_SHELL && !m->run.s) ||
+        (m->run_kind == MP_RUN_FUNCTION && !m->fn) || (m->run_kind == MP_RUN_ARGV && !m->argv.n)))
         mp__problem(p, m->pos, "module \"%s\" has no \"run\"", m->base);
     for (size_t i = 0; i < m->secrets.n; i++) {
         mp_pstr s = m->secrets.v[i];

@@ -97,6 +97,8 @@ static idx_vec resolve_list(mp_pipeline *p, mp_module *m, const mp_pstr_vec *ent
                 (*budget)--;
                 sug = mp__suggest(e.s, names);
             }
+            if (sug && (strcmp(sug, m->name) == 0 || strcmp(sug, m->base) == 0))
+                sug = NULL; /* never suggest the module itself */
             if (sug)
                 mp__problem(p, e.pos,
                             "module \"%s\" %s unknown module \"%s\"; did you mean \"%s\"?", m->base,

@@ -104,6 +104,7 @@ struct mp_module {
     mp_kv_vec matrix;     /* this instance's matrix values, declaration order */
 
     mp_run_kind run_kind;
+    bool run_written;    /* a `run` key was in the file (even if invalid) */
     mp_pstr run;         /* MP_RUN_SHELL */
     mp_pstr_vec argv;    /* MP_RUN_ARGV */
     mp_module_fn fn;     /* MP_RUN_FUNCTION */
