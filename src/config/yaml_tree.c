@@ -297,8 +297,8 @@ static void mapping_end(builder *b)
 {
     frame f = b->stack[--b->depth];
     mp_ynode *n = f.node;
-    const mp_ynode **kv = b->kids + f.base;
     size_t npairs = (b->nkids - f.base) / 2;
+    const mp_ynode **kv = npairs ? b->kids + f.base : NULL; /* kids is NULL before any */
 
     /* Room for every explicit pair and every pair a merge could bring. */
     size_t room = npairs, ndup = 0;

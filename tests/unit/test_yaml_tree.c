@@ -145,6 +145,18 @@ static void test_fatal_problems_give_no_tree(void **state)
     assert_int_equal(p.d.list.n, 1);
     mp__arena_free(p.a);
 
+    parse(&p, "{}");
+    assert_int_equal(p.rc, 0);
+    assert_int_equal(p.root->type, MP_YT_MAP);
+    assert_int_equal(p.root->n, 0);
+    mp__arena_free(p.a);
+
+    parse(&p, "[]");
+    assert_int_equal(p.rc, 0);
+    assert_int_equal(p.root->type, MP_YT_LIST);
+    assert_int_equal(p.root->n, 0);
+    mp__arena_free(p.a);
+
     parse(&p, "");
     assert_int_equal(p.rc, 0);
     assert_null(p.root);
