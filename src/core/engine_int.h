@@ -1,0 +1,108 @@
+/*
+ * engine_int.h -- the engine's internals shared by engine.c (setup, the
+ * poll loop, teardown) and engine_module.c (one module's life: conditions,
+ * attempts, retries, its result).
+ *
+ * A module taken from the scheduler (mp__sched_next) is "active" until it
+ * is finished (mp__sched_done); while active it is in one phase:
+ *   COND        its skip_if / run_if conditions are being evaluated; a
+ *               {command: ...} condition is a watched process
+ *   ATTEMPT     an attempt runs (attempt.h)
+ *   RETRY_WAIT  the last attempt failed; the next starts at retry_at
+ * Active modules count against the parallelism (a module waiting for its
+ * retry keeps its slot); peak concurrency counts attempts running.
+ */
+#ifndef MP_CORE_ENGINE_INT_H
+#define MP_CORE_ENGINE_INT_H
+
+#include "core/attempt.h"
+#include "core/cond.h"
+#include "core/engine.h"
+#include "core/logfile.h"
+#include "core/sched.h"
+
+#include <stdint.h>
+
+typedef struct engine engine;
+
+typedef enum mod_phase {
+    MOD_IDLE,
+    MOD_COND,
+    MOD_ATTEMPT,
+    MOD_RETRY_WAIT,
+    MOD_DONE,
+} mod_phase;
+
+typedef struct mod_state {
+    engine *e;
+    size_t idx;
+    mod_phase phase;
+    /* Conditions: list 0 is skip_if, 1 is run_if; i the next to look at. */
+    int cond_list;
+    size_t cond_i;
+    mp_cmd_check check;
+    const char *check_arg; /* the resolved command of the running check */
+    /* Attempts. */
+    int attempts; /* started */
+    int max_attempts;
+    int64_t retry_at;
+    int cancel;               /* the run stopped it */
+    const char *cancel_reason;
+    mp_attempt att;
+    mp_arena *att_arena;      /* strings of the current attempt */
+    const char *output_path;  /* $MODPIPE_OUTPUT of the current attempt */
+    mp_modlog log;
+    int log_open;
+    int64_t run_ms;           /* time in attempts so far */
+    mp_status last_status;    /* of the last finished attempt */
+    const char *last_error;   /* its message (run arena) */
+    const char *outputs_problems; /* from the last attempt's outputs file */
+} mod_state;
+
+struct engine {
+    const mp_pipeline *p;
+    const mp_plan *plan;
+    const mp_engine_opts *o;
+    mp_run *run;
+    mp_sched *sched;
+    mod_state *mods;
+    size_t *active; /* indices of active modules, nactive of them */
+    size_t nactive;
+    int parallelism;
+    int64_t grace_ms;
+    const char *workspace;
+    const char *logs_dir, *outputs_dir;
+    const char **log_names;
+    const mp_masker *masker;
+    char *const *environ;
+    int notify_fd;       /* eventfd the function threads write */
+    int stop_fd;         /* -1 once not polled any more */
+    int signals;         /* stop requests read from stop_fd */
+    int stop_handled;    /* running modules were cancelled for the stop */
+    const char *stop_reason;
+    int attempts_running;
+    mp_strbuf scratch; /* output read buffer shared by all attempts */
+    uint64_t rng;
+};
+
+/* engine_module.c */
+/* Module i was handed out by the scheduler: evaluate its conditions and
+ * start its first attempt (or finish it at once). */
+void mp__eng_module_begin(engine *e, size_t i);
+/* Make progress on active module i (after poll woke up or a deadline). */
+void mp__eng_module_step(engine *e, size_t i);
+/* The fds to poll for module i (up to 2) and its next deadline. */
+size_t mp__eng_module_fds(engine *e, size_t i, struct pollfd *pfd, int64_t *deadline);
+/* The run stops: end module i as cancelled (at once, or once its process
+ * group is gone). */
+void mp__eng_module_cancel(engine *e, size_t i, const char *reason);
+
+/* engine.c */
+/* Tell every sink. */
+void mp__eng_emit_started(engine *e, size_t i, int attempt);
+void mp__eng_emit_finished(engine *e, size_t i);
+/* Module i reached a terminal status: hand it to the scheduler, drop it
+ * from the active list, tell the sinks. */
+void mp__eng_module_done(engine *e, size_t i, mp_status st);
+
+#endif
