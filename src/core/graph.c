@@ -99,6 +99,9 @@ static idx_vec resolve_list(mp_pipeline *p, mp_module *m, const mp_pstr_vec *ent
             }
             if (sug && (strcmp(sug, m->name) == 0 || strcmp(sug, m->base) == 0))
                 sug = NULL; /* never suggest the module itself */
+            if (is_after && !sug)
+                continue; /* `after` an absent module is fine (DESIGN §2); a near
+                             miss of an existing name is a typo and reported */
             if (sug)
                 mp__problem(p, e.pos,
                             "module \"%s\" %s unknown module \"%s\"; did you mean \"%s\"?", m->base,

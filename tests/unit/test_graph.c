@@ -58,7 +58,8 @@ static void test_unknown_and_self(void **state)
     fx_axis(p, t, 11, "os", "linux", "macos", NULL);
     fx_dep(p, t, "biuld", 12);
     fx_dep(p, t, "test", 13); /* every instance of itself: includes itself */
-    fx_after(p, t, "nothing-like-it", 14);
+    fx_after(p, t, "nothing-like-it", 14); /* absent: fine */
+    fx_after(p, t, "biuld", 15);           /* near miss: a typo */
     mp_module_decl *u = fx_decl(p, "use", 20);
     fx_dep(p, u, "test[os=linx]", 21);
     fx_dep(p, u, "use", 22);
@@ -76,7 +77,7 @@ static void test_unknown_and_self(void **state)
                         "dependency cycle: test[os=linux] -> test[os=macos] -> test[os=linux]");
     assert_int_equal(mp_pipeline_problem(p, 2)->line, 13);
     assert_string_equal(mp_pipeline_problem(p, 3)->message,
-                        "module \"test\" runs after unknown module \"nothing-like-it\"");
+                        "module \"test\" runs after unknown module \"biuld\"; did you mean \"build\"?");
     assert_string_equal(mp_pipeline_problem(p, 4)->message,
                         "module \"use\" depends on unknown module \"test[os=linx]\"; did you mean "
                         "\"test[os=linux]\"?");
