@@ -156,21 +156,18 @@ static void read_stop(engine *e)
     }
     if (rc < 0) e->stop_fd = -1;
     if (signo <= 0) return;
-    e->signals++;
     if (!e->run->interrupted_by) e->run->interrupted_by = signo;
-    if (e->signals == 1) {
-        const char *name = signal_text(signo);
-        const char *why = name ? mp__arena_printf(e->run->arena, "run interrupted by %s", name)
-                               : mp__arena_printf(e->run->arena, "run interrupted by signal %d",
-                                                  signo);
-        if (!mp__sched_stopping(e->sched)) e->stop_reason = why;
-        mp__sched_stop(e->sched);
-        report_settled(e);
-        handle_stop(e);
-    } else {
-        /* Asked again: always_run modules are stopped too. */
+    if (mp__sched_stopping(e->sched)) {
+        /* Asked while already stopping: always_run modules are stopped too. */
         cancel_active(e, 1);
+        return;
     }
+    const char *name = signal_text(signo);
+    e->stop_reason = name ? mp__arena_printf(e->run->arena, "run interrupted by %s", name)
+                          : mp__arena_printf(e->run->arena, "run interrupted by signal %d", signo);
+    mp__sched_stop(e->sched);
+    report_settled(e);
+    handle_stop(e);
 }
 
 /* ------------------------------------------------------------------ loop */

@@ -23,9 +23,9 @@
  * the signal in *interrupted_by. stop_read returns 0 with *signo > 0 for a
  * stop request, 0 with *signo == 0 for nothing (a spurious wake-up), or a
  * negative code: then stop_fd is not polled any more. Without stop_read the
- * engine read()s and drops what is there and counts it as SIGTERM. A second
- * request while stopping cancels the always_run modules too (the user
- * insists).
+ * engine read()s and drops what is there and counts it as SIGTERM. A
+ * request while the run is already stopping (a second Ctrl-C, or one after
+ * on_failure stop) cancels the always_run modules too: the user insists.
  *
  * What happens, in order (DESIGN §2; engine_module.c has the details):
  *   - requirements are checked before anything (MP_EINVALID, nothing ran);

@@ -1,7 +1,7 @@
 /*
  * engine_int.h -- the engine's internals shared by engine.c (setup, the
- * poll loop, teardown) and engine_module.c (one module's life: conditions,
- * attempts, retries, its result).
+ * poll loop, teardown), engine_cond.c (a module's conditions) and
+ * engine_module.c (its attempts, retries and result).
  *
  * A module taken from the scheduler (mp__sched_next) is "active" until it
  * is finished (mp__sched_done); while active it is in one phase:
@@ -19,6 +19,7 @@
 #include "core/cond.h"
 #include "core/engine.h"
 #include "core/logfile.h"
+#include "core/module_env.h"
 #include "core/sched.h"
 
 #include <stdint.h>
@@ -77,7 +78,6 @@ struct engine {
     char *const *environ;
     int notify_fd;       /* eventfd the function threads write */
     int stop_fd;         /* -1 once not polled any more */
-    int signals;         /* stop requests read from stop_fd */
     int stop_handled;    /* running modules were cancelled for the stop */
     const char *stop_reason;
     int attempts_running;
@@ -85,10 +85,24 @@ struct engine {
     uint64_t rng;
 };
 
-/* engine_module.c */
+/* engine_cond.c */
 /* Module i was handed out by the scheduler: evaluate its conditions and
  * start its first attempt (or finish it at once). */
 void mp__eng_module_begin(engine *e, size_t i);
+/* Its watched {command: ...} condition is done: go on from there. */
+void mp__eng_cond_done(engine *e, size_t i);
+
+/* engine_module.c */
+/* Start the next attempt of module i (or finish it if it cannot start). */
+void mp__eng_attempt_start(engine *e, size_t i);
+/* Module i ends with st: fill its result, close its log, hand it back. */
+void mp__eng_finish(engine *e, size_t i, mp_status st);
+/* s masked, copied into the run arena (NULL gives NULL). */
+const char *mp__eng_masked(engine *e, const char *s);
+/* What module i's strings and environment are resolved against. */
+mp_module_env mp__eng_env(engine *e, size_t i, const char *output_path);
+/* A new arena for the strings of the current attempt (or conditions). */
+void mp__eng_fresh_arena(mod_state *s);
 /* Make progress on active module i (after poll woke up or a deadline). */
 void mp__eng_module_step(engine *e, size_t i);
 /* The fds to poll for module i (up to 2) and its next deadline. */

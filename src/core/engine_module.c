@@ -1,10 +1,12 @@
 /*
- * engine_module.c -- one module's life in the engine (engine_int.h):
- * conditions, attempts, retries with backoff, outputs, and its result.
+ * engine_module.c -- a module's attempts in the engine (engine_int.h):
+ * starting them (log, $MODPIPE_OUTPUT, environment, command), retries
+ * with doubling delay and jitter, outputs, cancellation, and its result.
+ * Conditions come before, in engine_cond.c.
  *
- * Runs on the engine's loop thread only. Every path ends in finish(),
- * which fills the result and hands the module back to engine.c
- * (mp__eng_module_done).
+ * Runs on the engine's loop thread only. Every path ends in
+ * mp__eng_finish(), which fills the result and hands the module back to
+ * engine.c (mp__eng_module_done).
  */
 #include "core/ctx.h"
 #include "core/engine_int.h"
@@ -35,8 +37,7 @@ static const mp_module *mod(engine *e, size_t i)
     return e->p->modules.v[i];
 }
 
-/* A copy of s in the run arena, with secrets masked. */
-static const char *masked(engine *e, const char *s)
+const char *mp__eng_masked(engine *e, const char *s)
 {
     if (!s) return NULL;
     char *m = mp__mask_string(e->masker, s);
@@ -45,7 +46,7 @@ static const char *masked(engine *e, const char *s)
     return r;
 }
 
-static mp_module_env env_of(engine *e, size_t i, const char *output_path)
+mp_module_env mp__eng_env(engine *e, size_t i, const char *output_path)
 {
     mod_state *s = &e->mods[i];
     return (mp_module_env){.p = e->p,
@@ -59,7 +60,7 @@ static mp_module_env env_of(engine *e, size_t i, const char *output_path)
                            .environ = e->environ};
 }
 
-static void fresh_arena(mod_state *s)
+void mp__eng_fresh_arena(mod_state *s)
 {
     mp__arena_free(s->att_arena);
     s->att_arena = mp__arena_new();
@@ -71,7 +72,7 @@ static int is_failure(mp_status st)
            st == MP_STATUS_IGNORED_FAILURE;
 }
 
-static void finish(engine *e, size_t i, mp_status st)
+void mp__eng_finish(engine *e, size_t i, mp_status st)
 {
     mod_state *s = &e->mods[i];
     mp_result *r = res(e, i);
@@ -95,8 +96,8 @@ static void finish(engine *e, size_t i, mp_status st)
 static void finish_failed(engine *e, size_t i, mp_status st, const char *msg)
 {
     mp_result *r = res(e, i);
-    if (msg) r->error_message = masked(e, msg);
-    finish(e, i, mod(e, i)->ignore_failure ? MP_STATUS_IGNORED_FAILURE : st);
+    if (msg) r->error_message = mp__eng_masked(e, msg);
+    mp__eng_finish(e, i, mod(e, i)->ignore_failure ? MP_STATUS_IGNORED_FAILURE : st);
 }
 
 /* A failure found before the attempt's process or thread could start:
@@ -106,94 +107,6 @@ static void fail_to_start(engine *e, size_t i, const char *msg)
     mod_state *s = &e->mods[i];
     if (s->log_open) mp__modlog_note(&s->log, "%s", msg);
     finish_failed(e, i, MP_STATUS_FAILED, msg);
-}
-
-/* ------------------------------------------------------------ conditions */
-
-static void start_attempt(engine *e, size_t i);
-
-/* Does condition c, with value v, end the module (skipped)? */
-static int cond_decides(engine *e, size_t i, const mp_cond *c, const char *arg, const char *eq,
-                        int v, const char *detail)
-{
-    mod_state *s = &e->mods[i];
-    int skip_if = s->cond_list == 0;
-    if (skip_if ? !v : v) return 0;
-    char os[64] = "";
-    if (!skip_if && c->kind == MP_COND_OS) {
-        snprintf(os, sizeof(os), "this is %s", mp__cond_os_name());
-        detail = os;
-    }
-    const char *reason = mp__cond_reason(e->run->arena, c->kind, arg, eq, skip_if,
-                                         c->kind == MP_COND_COMMAND && skip_if ? NULL : detail);
-    res(e, i)->skip_reason = masked(e, reason);
-    finish(e, i, MP_STATUS_SKIPPED);
-    return 1;
-}
-
-static const mp_cond *cur_cond(engine *e, size_t i)
-{
-    mod_state *s = &e->mods[i];
-    const mp_module *m = mod(e, i);
-    const mp_cond_vec *v = s->cond_list == 0 ? &m->skip_if : &m->run_if;
-    return s->cond_i < v->n ? &v->v[s->cond_i] : NULL;
-}
-
-/* Evaluate conditions from the current one on; start the first attempt
- * when all allow it. Stops at a command condition (watched by the loop). */
-static void advance_conditions(engine *e, size_t i)
-{
-    mod_state *s = &e->mods[i];
-    for (; s->cond_list < 2; s->cond_list++, s->cond_i = 0) {
-        const mp_cond *c;
-        while ((c = cur_cond(e, i)) != NULL) {
-            mp_module_env me = env_of(e, i, NULL);
-            const char *arg = mp__module_subst(s->att_arena, &me, c->arg.s);
-            const char *eq = mp__module_subst(s->att_arena, &me, c->equals.s);
-            if (c->kind == MP_COND_COMMAND) {
-                s->check_arg = arg;
-                mp__cmd_check_start(&s->check, arg ? arg : "", e->workspace, NULL,
-                                    MP_COND_COMMAND_TIMEOUT_MS);
-                if (!s->check.done) {
-                    s->phase = MOD_COND;
-                    return;
-                }
-                int ok = s->check.ok;
-                mp__cmd_check_release(&s->check);
-                if (cond_decides(e, i, c, arg, NULL, ok, s->check.why)) return;
-            } else {
-                int v = mp__cond_eval(c->kind, arg, eq, e->workspace, e->environ) == 1;
-                if (cond_decides(e, i, c, arg, eq, v, NULL)) return;
-            }
-            s->cond_i++;
-        }
-    }
-    start_attempt(e, i);
-}
-
-/* The watched command condition ended. */
-static void check_done(engine *e, size_t i)
-{
-    mod_state *s = &e->mods[i];
-    const mp_cond *c = cur_cond(e, i);
-    int ok = s->check.ok;
-    mp__cmd_check_release(&s->check);
-    if (cond_decides(e, i, c, s->check_arg, NULL, ok, s->check.why)) return;
-    s->cond_i++;
-    advance_conditions(e, i);
-}
-
-void mp__eng_module_begin(engine *e, size_t i)
-{
-    mod_state *s = &e->mods[i];
-    const mp_module *m = mod(e, i);
-    mp_result *r = res(e, i);
-    r->instance = e->o->instance_index;
-    int retries = m->retries >= 0 ? m->retries : e->p->options.retries;
-    s->max_attempts = (retries > 0 ? retries : 0) + 1;
-    s->phase = MOD_COND;
-    fresh_arena(s);
-    advance_conditions(e, i);
 }
 
 /* -------------------------------------------------------------- attempts */
@@ -232,7 +145,7 @@ static const char *prepare_process(engine *e, size_t i, mp_attempt_spec *spec, m
     s->output_path =
         mp__arena_printf(a, "%s/%s.%d", e->outputs_dir, e->log_names[i], s->attempts);
     if (create_empty(s->output_path, err) < 0) return err->message;
-    mp_module_env me = env_of(e, i, s->output_path);
+    mp_module_env me = mp__eng_env(e, i, s->output_path);
     const char **envp = NULL;
     if (mp__module_env_build(a, &me, &envp, err) < 0) return err->message;
     spec->envp = envp;
@@ -267,7 +180,7 @@ static const char *check_secrets(engine *e, size_t i, mp_error *err)
     return NULL;
 }
 
-static void start_attempt(engine *e, size_t i)
+void mp__eng_attempt_start(engine *e, size_t i)
 {
     mod_state *s = &e->mods[i];
     const mp_module *m = mod(e, i);
@@ -286,7 +199,7 @@ static void start_attempt(engine *e, size_t i)
         r->log_path = path;
     }
     mp__modlog_begin_attempt(&s->log, k);
-    fresh_arena(s);
+    mp__eng_fresh_arena(s);
     mp_attempt_spec spec = {.module = m,
                             .attempt = k,
                             .notify_fd = e->notify_fd,
@@ -370,7 +283,7 @@ static void collect_outputs(engine *e, size_t i)
     if (problems.len) {
         problems.buf[--problems.len] = '\0'; /* the final newline */
         mp__modlog_note(&s->log, "%s", problems.buf);
-        s->outputs_problems = masked(e, problems.buf);
+        s->outputs_problems = mp__eng_masked(e, problems.buf);
     }
     mp__strbuf_release(&problems);
 }
@@ -395,12 +308,12 @@ static void attempt_ended(engine *e, size_t i)
     mp__attempt_release(a);
     if (st == MP_STATUS_CANCELLED) {
         r->skip_reason = s->cancel_reason ? s->cancel_reason : e->stop_reason;
-        finish(e, i, MP_STATUS_CANCELLED);
+        mp__eng_finish(e, i, MP_STATUS_CANCELLED);
         return;
     }
     if (st == MP_STATUS_SUCCEEDED) {
         r->error_message = s->outputs_problems;
-        finish(e, i, MP_STATUS_SUCCEEDED);
+        mp__eng_finish(e, i, MP_STATUS_SUCCEEDED);
         return;
     }
     s->last_status = st;
@@ -427,13 +340,13 @@ void mp__eng_module_step(engine *e, size_t i)
     mod_state *s = &e->mods[i];
     switch (s->phase) {
     case MOD_COND:
-        if (mp__cmd_check_step(&s->check)) check_done(e, i);
+        if (mp__cmd_check_step(&s->check)) mp__eng_cond_done(e, i);
         break;
     case MOD_ATTEMPT:
         if (mp__attempt_step(&s->att, &e->scratch)) attempt_ended(e, i);
         break;
     case MOD_RETRY_WAIT:
-        if (mp__deadline_passed(s->retry_at)) start_attempt(e, i);
+        if (mp__deadline_passed(s->retry_at)) mp__eng_attempt_start(e, i);
         break;
     case MOD_IDLE:
     case MOD_DONE:
@@ -472,7 +385,7 @@ void mp__eng_module_cancel(engine *e, size_t i, const char *reason)
     case MOD_COND:
         mp__cmd_check_release(&s->check);
         res(e, i)->skip_reason = reason;
-        finish(e, i, MP_STATUS_CANCELLED);
+        mp__eng_finish(e, i, MP_STATUS_CANCELLED);
         break;
     case MOD_ATTEMPT:
         mp__attempt_cancel(&s->att);

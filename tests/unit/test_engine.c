@@ -822,6 +822,25 @@ static void test_second_signal_stops_always_run(void **state)
     assert_true(f->wall_ms < 5000);
 }
 
+static void test_signal_after_failure_stop(void **state)
+{
+    fx *f = *state;
+    f->o.on_failure = MP_ON_FAILURE_STOP;
+    f->r.trigger = "clean";
+    f->r.nstop = 1;
+    f->r.signo = SIGINT;
+    run_yaml(f, "version: 1\n"
+                "modules:\n"
+                "  fail: {run: \"exit 1\"}\n"
+                "  clean: {depends_on: [fail], always_run: true, run: \"sleep 30\"}\n");
+    assert_int_equal(R(f, "fail")->status, MP_STATUS_FAILED);
+    const mp_result *c = R(f, "clean");
+    assert_int_equal(c->status, MP_STATUS_CANCELLED);
+    assert_string_equal(c->skip_reason, "run stopped after \"fail\" failed");
+    assert_int_equal(f->run.interrupted_by, SIGINT);
+    assert_true(f->wall_ms < 5000);
+}
+
 /* -------------------------------------------------------- C functions */
 
 static int fn_answer(mp_ctx *ctx, void *data)
@@ -1040,6 +1059,7 @@ int main(void)
         T(test_requirements_unmet),
         T(test_stop_fd),
         T(test_second_signal_stops_always_run),
+        T(test_signal_after_failure_stop),
         T(test_function_modules),
         T(test_function_cancelled_by_stop),
         T(test_parallelism),
