@@ -211,8 +211,9 @@ static void start_killing(mp_attempt *a)
                         "(SIGTERM, SIGKILL after %lld ms)",
                         a->attempt, (long long)a->timeout_ms, (long long)a->grace_ms);
     else
-        mp__modlog_note(a->log, "cancelled; stopping its process group (SIGTERM, SIGKILL after "
-                                "%lld ms)",
+        mp__modlog_note(a->log,
+                        "cancelled; stopping its process group (SIGTERM, SIGKILL after "
+                        "%lld ms)",
                         (long long)a->grace_ms);
     term_group(a);
     a->state = MP_ATTEMPT_KILLING;

@@ -95,8 +95,8 @@ static void finish(mp_cmd_check *c, int ok, const char *why)
     c->why[n] = '\0';
 }
 
-void mp__cmd_check_start(mp_cmd_check *c, const char *cmd, const char *cwd,
-                         const char *const *envp, int64_t timeout_ms)
+void mp__cmd_check_start(mp_cmd_check *c, const char *cmd, const char *cwd, const char *const *envp,
+                         int64_t timeout_ms)
 {
     memset(c, 0, sizeof(*c));
     c->proc.pid = -1;

@@ -59,15 +59,15 @@ typedef struct mp_cmd_check {
     int64_t timeout_ms;
     int started;
     int done;
-    int ok;         /* when done: exit status 0 */
-    char why[256];  /* when done and not ok: "exit code 1", "timed out after 30 s", ... */
+    int ok;        /* when done: exit status 0 */
+    char why[256]; /* when done and not ok: "exit code 1", "timed out after 30 s", ... */
 } mp_cmd_check;
 
 /* Start `/bin/sh -c cmd` in cwd (NULL: modpipe's) with environment envp
  * (NULL: modpipe's). Never fails: a command that cannot start is done at
  * once, false, with why set. */
-void mp__cmd_check_start(mp_cmd_check *c, const char *cmd, const char *cwd,
-                         const char *const *envp, int64_t timeout_ms);
+void mp__cmd_check_start(mp_cmd_check *c, const char *cmd, const char *cwd, const char *const *envp,
+                         int64_t timeout_ms);
 /* The fds to poll for it (up to 2, POLLIN), or 0 when done. */
 size_t mp__cmd_check_fds(const mp_cmd_check *c, struct pollfd *pfd);
 /* When it must be looked at again at the latest (its deadline). */

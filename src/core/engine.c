@@ -41,7 +41,7 @@
 extern char **environ;
 
 #define DEFAULT_KILL_GRACE_MS 10000
-#define TICK_MS 100
+#define TICK_MS               100
 
 /* ----------------------------------------------------------------- sinks */
 
@@ -89,11 +89,16 @@ static void report_settled(engine *e)
 static const char *signal_text(int signo)
 {
     switch (signo) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    case SIGHUP: return "SIGHUP";
-    case SIGQUIT: return "SIGQUIT";
-    default: return NULL;
+    case SIGINT:
+        return "SIGINT";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGHUP:
+        return "SIGHUP";
+    case SIGQUIT:
+        return "SIGQUIT";
+    default:
+        return NULL;
     }
 }
 
@@ -131,9 +136,9 @@ void mp__eng_module_done(engine *e, size_t i, mp_status st)
     int was_stopping = mp__sched_stopping(e->sched);
     mp__sched_done(e->sched, i, st);
     if (!was_stopping && mp__sched_stopping(e->sched) && !e->stop_reason)
-        e->stop_reason = mp__arena_printf(
-            e->run->arena, "run stopped after \"%s\" %s", e->p->modules.v[i]->name,
-            st == MP_STATUS_TIMED_OUT ? "timed out" : "failed");
+        e->stop_reason =
+            mp__arena_printf(e->run->arena, "run stopped after \"%s\" %s", e->p->modules.v[i]->name,
+                             st == MP_STATUS_TIMED_OUT ? "timed out" : "failed");
     mp__eng_emit_finished(e, i);
     report_settled(e);
     handle_stop(e);
@@ -273,6 +278,21 @@ static mp_masker *own_masker(const mp_pipeline *p)
     return m;
 }
 
+/* modpipe's environment as the run starts, copied: a C module calling
+ * setenv() on its thread must not change (or free) what later modules
+ * are given. */
+static char **environ_snapshot(mp_arena *a)
+{
+    size_t n = 0;
+    while (environ && environ[n])
+        n++;
+    char **v = mp__arena_alloc(a, (n + 1) * sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        v[i] = mp__arena_strdup(a, environ[i]);
+    v[n] = NULL;
+    return v;
+}
+
 static int parallelism_of(const mp_engine_opts *o)
 {
     if (o->parallelism > 0) return o->parallelism;
@@ -301,8 +321,8 @@ static mp_status verdict_of(const mp_run *run)
     return MP_STATUS_SUCCEEDED;
 }
 
-int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o,
-                   mp_run *run, mp_error *err)
+int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o, mp_run *run,
+                   mp_error *err)
 {
     memset(run, 0, sizeof(*run));
     if (!p || !plan || !o) return mp__error(err, MP_EINVAL, "", "engine: missing argument");
@@ -350,7 +370,7 @@ int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_op
     e.logs_dir = logs;
     e.outputs_dir = outs;
     e.masker = o->masker ? o->masker : own;
-    e.environ = environ;
+    e.environ = environ_snapshot(arena);
     e.notify_fd = nfd;
     e.stop_fd = o->stop_fd;
     e.scratch = (mp_strbuf)MP_STRBUF_INIT;

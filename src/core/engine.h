@@ -29,6 +29,8 @@
  *
  * What happens, in order (DESIGN §2; engine_module.c has the details):
  *   - requirements are checked before anything (MP_EINVALID, nothing ran);
+ *     modpipe's environment is read once, here: what modules and
+ *     conditions see does not change if the program calls setenv();
  *     state_dir/logs and state_dir/outputs are created (MP_EIO);
  *   - modpipe becomes a child subreaper; after the run every orphan left
  *     by a module (a process that escaped its group) is killed
@@ -68,10 +70,10 @@ typedef struct mp_engine_opts {
                                  NULL: <workspace>/.modpipe */
     const char *run_id;
     int instance_index;
-    int64_t kill_grace_ms;    /* SIGTERM -> SIGKILL; <= 0: 10000 */
-    const mp_masker *masker;  /* NULL: the engine builds one from the values of
-                                 p->secrets found in the environment */
-    const mp_sink *sinks;     /* called in order */
+    int64_t kill_grace_ms;   /* SIGTERM -> SIGKILL; <= 0: 10000 */
+    const mp_masker *masker; /* NULL: the engine builds one from the values of
+                                p->secrets found in the environment */
+    const mp_sink *sinks;    /* called in order */
     size_t nsinks;
     const int64_t *expected_ms; /* per module (history), may be NULL */
     int stop_fd;                /* -1 = none */
@@ -86,11 +88,11 @@ typedef struct mp_engine_opts {
 typedef struct mp_run {
     mp_arena *arena;
     size_t n;
-    mp_result *results; /* by module index */
-    mp_status verdict;  /* MP_STATUS_SUCCEEDED or MP_STATUS_FAILED */
-    int interrupted_by; /* signal number, 0 if none */
+    mp_result *results;           /* by module index */
+    mp_status verdict;            /* MP_STATUS_SUCCEEDED or MP_STATUS_FAILED */
+    int interrupted_by;           /* signal number, 0 if none */
     int64_t started_at, ended_at; /* ms since the epoch */
-    int peak_concurrency; /* most attempts running at once */
+    int peak_concurrency;         /* most attempts running at once */
 } mp_run;
 
 /* Run p as planned. Returns 0 when the run happened (whatever its verdict)
@@ -99,8 +101,8 @@ typedef struct mp_run {
  * (requirements unmet: MP_EINVALID with err naming the requirement; state
  * dir not writable: MP_EIO; p not validated: MP_ESTATE; a relative
  * workspace: MP_EINVAL). */
-int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o,
-                   mp_run *run, mp_error *err);
+int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o, mp_run *run,
+                   mp_error *err);
 void mp__run_release(mp_run *run);
 
 #endif

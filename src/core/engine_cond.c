@@ -53,8 +53,8 @@ static void advance_conditions(engine *e, size_t i)
             const char *eq = mp__module_subst(s->att_arena, &me, c->equals.s);
             if (c->kind == MP_COND_COMMAND) {
                 s->check_arg = arg;
-                mp__cmd_check_start(&s->check, arg ? arg : "", e->workspace, NULL,
-                                    MP_COND_COMMAND_TIMEOUT_MS);
+                mp__cmd_check_start(&s->check, arg ? arg : "", e->workspace,
+                                    (const char *const *)e->environ, MP_COND_COMMAND_TIMEOUT_MS);
                 if (!s->check.done) {
                     s->phase = MOD_COND;
                     return;
@@ -95,4 +95,3 @@ void mp__eng_module_begin(engine *e, size_t i)
     mp__eng_fresh_arena(s);
     advance_conditions(e, i);
 }
-

@@ -47,16 +47,16 @@ typedef struct mod_state {
     int attempts; /* started */
     int max_attempts;
     int64_t retry_at;
-    int cancel;               /* the run stopped it */
+    int cancel; /* the run stopped it */
     const char *cancel_reason;
     mp_attempt att;
-    mp_arena *att_arena;      /* strings of the current attempt */
-    const char *output_path;  /* $MODPIPE_OUTPUT of the current attempt */
+    mp_arena *att_arena;     /* strings of the current attempt */
+    const char *output_path; /* $MODPIPE_OUTPUT of the current attempt */
     mp_modlog log;
     int log_open;
-    int64_t run_ms;           /* time in attempts so far */
-    mp_status last_status;    /* of the last finished attempt */
-    const char *last_error;   /* its message (run arena) */
+    int64_t run_ms;               /* time in attempts so far */
+    mp_status last_status;        /* of the last finished attempt */
+    const char *last_error;       /* its message (run arena) */
     const char *outputs_problems; /* from the last attempt's outputs file */
 } mod_state;
 
@@ -76,9 +76,9 @@ struct engine {
     const char **log_names;
     const mp_masker *masker;
     char *const *environ;
-    int notify_fd;       /* eventfd the function threads write */
-    int stop_fd;         /* -1 once not polled any more */
-    int stop_handled;    /* running modules were cancelled for the stop */
+    int notify_fd;    /* eventfd the function threads write */
+    int stop_fd;      /* -1 once not polled any more */
+    int stop_handled; /* running modules were cancelled for the stop */
     const char *stop_reason;
     int attempts_running;
     mp_strbuf scratch; /* output read buffer shared by all attempts */

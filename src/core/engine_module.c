@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #define DEFAULT_RETRY_DELAY_MS 1000
-#define MAX_RETRY_DELAY_MS (3600 * 1000)
+#define MAX_RETRY_DELAY_MS     (3600 * 1000)
 
 static mp_result *res(engine *e, size_t i)
 {
@@ -68,8 +68,7 @@ void mp__eng_fresh_arena(mod_state *s)
 
 static int is_failure(mp_status st)
 {
-    return st == MP_STATUS_FAILED || st == MP_STATUS_TIMED_OUT ||
-           st == MP_STATUS_IGNORED_FAILURE;
+    return st == MP_STATUS_FAILED || st == MP_STATUS_TIMED_OUT || st == MP_STATUS_IGNORED_FAILURE;
 }
 
 void mp__eng_finish(engine *e, size_t i, mp_status st)
@@ -124,8 +123,7 @@ static void echo(void *data, const char *bytes, size_t n)
 static int create_empty(const char *path, mp_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return mp__error(err, MP_EIO, path, "cannot create %s: %s", path, strerror(errno));
+    if (fd < 0) return mp__error(err, MP_EIO, path, "cannot create %s: %s", path, strerror(errno));
     close(fd);
     return 0;
 }
@@ -142,8 +140,7 @@ static const char *prepare_process(engine *e, size_t i, mp_attempt_spec *spec, m
     mod_state *s = &e->mods[i];
     const mp_module *m = mod(e, i);
     mp_arena *a = s->att_arena;
-    s->output_path =
-        mp__arena_printf(a, "%s/%s.%d", e->outputs_dir, e->log_names[i], s->attempts);
+    s->output_path = mp__arena_printf(a, "%s/%s.%d", e->outputs_dir, e->log_names[i], s->attempts);
     if (create_empty(s->output_path, err) < 0) return err->message;
     mp_module_env me = mp__eng_env(e, i, s->output_path);
     const char **envp = NULL;
@@ -158,8 +155,7 @@ static const char *prepare_process(engine *e, size_t i, mp_attempt_spec *spec, m
             argv[k] = mp__module_subst(a, &me, m->argv.v[k].s);
         spec->argv = argv;
     } else {
-        snprintf(err->message, sizeof(err->message), "module \"%s\" has nothing to run",
-                 m->name);
+        snprintf(err->message, sizeof(err->message), "module \"%s\" has nothing to run", m->name);
         return err->message;
     }
     return NULL;
@@ -188,8 +184,8 @@ void mp__eng_attempt_start(engine *e, size_t i)
     mp_error err = {0};
     int k = ++s->attempts;
     if (k == 1) {
-        const char *path = mp__arena_printf(e->run->arena, "%s/%s.log", e->logs_dir,
-                                            e->log_names[i]);
+        const char *path =
+            mp__arena_printf(e->run->arena, "%s/%s.log", e->logs_dir, e->log_names[i]);
         r->started_at = mp__clock_wall_ms();
         if (mp__modlog_open(&s->log, path, e->masker, echo, s, &err) < 0) {
             fail_to_start(e, i, err.message);
@@ -278,8 +274,8 @@ static void collect_outputs(engine *e, size_t i)
     mp_strbuf problems = MP_STRBUF_INIT;
     mp__outputs_read_file(s->output_path, s->att_arena, &raw, &problems);
     for (size_t k = 0; k < raw.n; k++)
-        add_output(e->run->arena, &r->outputs, e->masker, raw.v[k].key.s,
-                   strlen(raw.v[k].key.s), raw.v[k].value.s, strlen(raw.v[k].value.s));
+        add_output(e->run->arena, &r->outputs, e->masker, raw.v[k].key.s, strlen(raw.v[k].key.s),
+                   raw.v[k].value.s, strlen(raw.v[k].value.s));
     if (problems.len) {
         problems.buf[--problems.len] = '\0'; /* the final newline */
         mp__modlog_note(&s->log, "%s", problems.buf);

@@ -97,8 +97,7 @@ int mp__modlog_open(mp_modlog *l, const char *path, const mp_masker *masker, mp_
     memset(l, 0, sizeof(*l));
     l->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (l->fd < 0)
-        return mp__error(err, MP_EIO, path, "cannot create log file %s: %s", path,
-                         strerror(errno));
+        return mp__error(err, MP_EIO, path, "cannot create log file %s: %s", path, strerror(errno));
     l->path = mp__xstrdup(path);
     l->echo = echo;
     l->echo_data = echo_data;
@@ -149,8 +148,8 @@ static void note_write_error(mp_modlog *l)
     if (!l->write_errno || l->error_noted) return;
     l->error_noted = 1;
     char text[512];
-    snprintf(text, sizeof(text), "cannot write log file %s: %s; the rest is not logged",
-             l->path, strerror(l->write_errno));
+    snprintf(text, sizeof(text), "cannot write log file %s: %s; the rest is not logged", l->path,
+             strerror(l->write_errno));
     note_raw(l, text);
 }
 

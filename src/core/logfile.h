@@ -41,15 +41,15 @@ typedef void (*mp_log_echo_fn)(void *data, const char *bytes, size_t n);
 typedef struct mp_modlog {
     int fd; /* -1 once closed or after a write error */
     char *path;
-    int write_errno;   /* first write error, 0 if none */
+    int write_errno; /* first write error, 0 if none */
     int error_noted;
     mp_mask_stream ms;
     mp_log_echo_fn echo;
     void *echo_data;
     const mp_masker *masker;
-    char last;          /* last byte written (for line breaks before notes) */
-    char *tail;         /* ring of MP_LOG_TAIL_BYTES */
-    size_t tail_pos;    /* next write position in the ring */
+    char last;           /* last byte written (for line breaks before notes) */
+    char *tail;          /* ring of MP_LOG_TAIL_BYTES */
+    size_t tail_pos;     /* next write position in the ring */
     uint64_t tail_total; /* bytes written to the ring since the attempt began */
 } mp_modlog;
 

@@ -134,8 +134,7 @@ int mp__module_env_build(mp_arena *a, const mp_module_env *e, const char ***envp
         const char *eq = strchr(*v, '=');
         if (!eq || eq == *v) continue;
         size_t nlen = (size_t)(eq - *v);
-        if (nlen > 12 && memcmp(*v, "MODPIPE_DEP_", 12) == 0)
-            continue;
+        if (nlen > 12 && memcmp(*v, "MODPIPE_DEP_", 12) == 0) continue;
         if (declares(&p->secrets, *v, nlen) && !declares(&m->secrets, *v, nlen)) continue;
         env_set(&l, *v, nlen, eq + 1);
     }
@@ -158,8 +157,7 @@ int mp__module_env_build(mp_arena *a, const mp_module_env *e, const char ***envp
         const char *dn = mp__env_name_part(a, p->modules.v[di]->name);
         for (size_t k = 0; k < r->outputs.n; k++) {
             const char *kn = mp__env_name_part(a, r->outputs.v[k].key.s);
-            env_sets(&l, mp__arena_printf(a, "MODPIPE_DEP_%s_%s", dn, kn),
-                     r->outputs.v[k].value.s);
+            env_sets(&l, mp__arena_printf(a, "MODPIPE_DEP_%s_%s", dn, kn), r->outputs.v[k].value.s);
         }
     }
 

@@ -36,7 +36,7 @@ typedef struct mp_module_env {
     const mp_result *results; /* by module index; dependencies are terminal */
     const char *run_id;       /* may be NULL: "" */
     int instance_index;
-    int attempt; /* 1-based */
+    int attempt;             /* 1-based */
     const char *workspace;   /* absolute */
     const char *output_path; /* $MODPIPE_OUTPUT */
     char *const *environ;    /* modpipe's environment, "K=V", NULL-terminated */

@@ -137,15 +137,15 @@ size_t mp__outputs_parse(const char *text, size_t len, mp_outputs_fn on_output,
         problem(&ps, lineno, "expected key=value or key<<DELIMITER, got \"%.*s\"", clip(n), line);
     }
     if (bkey) {
-        problem(&ps, (unsigned)bstart_line, "block \"%.*s\" is not closed by \"%.*s\"",
-                clip(bklen), bkey, clip(dlen), delim);
+        problem(&ps, (unsigned)bstart_line, "block \"%.*s\" is not closed by \"%.*s\"", clip(bklen),
+                bkey, clip(dlen), delim);
     }
     mp__strbuf_release(&val);
     return ps.problems;
 }
 
-void mp__outputs_set(mp_arena *a, mp_kv_vec *out, const char *key, size_t klen,
-                     const char *value, size_t vlen)
+void mp__outputs_set(mp_arena *a, mp_kv_vec *out, const char *key, size_t klen, const char *value,
+                     size_t vlen)
 {
     for (size_t i = 0; i < out->n; i++) {
         const char *k = out->v[i].key.s;

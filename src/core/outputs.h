@@ -50,7 +50,7 @@ int mp__outputs_read_file(const char *path, mp_arena *a, mp_kv_vec *out, mp_strb
 
 /* Set key to value in *out: replaces the value of an existing key, else
  * appends. Both are copied into a. */
-void mp__outputs_set(mp_arena *a, mp_kv_vec *out, const char *key, size_t klen,
-                     const char *value, size_t vlen);
+void mp__outputs_set(mp_arena *a, mp_kv_vec *out, const char *key, size_t klen, const char *value,
+                     size_t vlen);
 
 #endif

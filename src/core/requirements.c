@@ -10,8 +10,7 @@
 #include <string.h>
 
 /* Why requirement r is unmet, appended to sb; nothing when it holds. */
-static int check_one(const mp_cond *c, const char *workspace, char *const *environ,
-                     mp_strbuf *sb)
+static int check_one(const mp_cond *c, const char *workspace, char *const *environ, mp_strbuf *sb)
 {
     const char *arg = c->arg.s ? c->arg.s : "";
     const char *eq = c->equals.s;

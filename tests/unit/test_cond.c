@@ -207,9 +207,12 @@ static void test_requirements(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_env),           cmocka_unit_test(test_os_file),
-        cmocka_unit_test(test_reasons),       cmocka_unit_test(test_command_run),
-        cmocka_unit_test(test_command_timeout), cmocka_unit_test(test_command_async),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_os_file),
+        cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_command_run),
+        cmocka_unit_test(test_command_timeout),
+        cmocka_unit_test(test_command_async),
         cmocka_unit_test(test_requirements),
     };
     mp__process_become_subreaper(NULL); /* as modpipe does */

@@ -33,7 +33,7 @@
 
 /* --------------------------------------------------------- recording sink */
 
-#define MAXMOD 64
+#define MAXMOD   64
 #define KEEP_OUT 65536
 
 typedef struct rec {
@@ -126,8 +126,8 @@ static void r_run_finished(void *d, const mp_result *results, mp_status verdict)
     r->verdict = verdict;
 }
 
-static const mp_sink_vtable rec_vt = {"record",          r_run_started, r_module_started,
-                                      r_module_output,   r_module_finished, r_tick,
+static const mp_sink_vtable rec_vt = {"record",        r_run_started,     r_module_started,
+                                      r_module_output, r_module_finished, r_tick,
                                       r_run_finished};
 
 /* --------------------------------------------------------------- fixture */
@@ -755,8 +755,9 @@ static void test_secrets_masked(void **state)
     assert_string_equal(OUT(f, "other"), "[unset]\n"); /* not declared: withheld */
     const mp_result *n = R(f, "needs");
     assert_int_equal(n->status, MP_STATUS_FAILED);
-    assert_string_equal(n->error_message,
-                        "secret \"MP_T_MISSING\" of module \"needs\" is not set in the environment");
+    assert_string_equal(
+        n->error_message,
+        "secret \"MP_T_MISSING\" of module \"needs\" is not set in the environment");
     unsetenv("MP_T_TOKEN");
 }
 
@@ -897,11 +898,12 @@ static void test_function_modules(void **state)
     m = mp_pipeline_add_module(f->p, "flaky", NULL, &err);
     mp_module_set_function(m, fn_flaky, NULL);
     mp_module_set_retries(m, 2, 10);
-    run_yaml(f, "version: 1\n"
-                "modules:\n"
-                "  use:\n"
-                "    depends_on: [answer]\n"
-                "    run: \"echo got ${{ modules.answer.outputs.value }} $MODPIPE_DEP_ANSWER_VALUE\"\n");
+    run_yaml(
+        f, "version: 1\n"
+           "modules:\n"
+           "  use:\n"
+           "    depends_on: [answer]\n"
+           "    run: \"echo got ${{ modules.answer.outputs.value }} $MODPIPE_DEP_ANSWER_VALUE\"\n");
     const mp_result *a = R(f, "answer");
     assert_int_equal(a->status, MP_STATUS_SUCCEEDED);
     assert_int_equal(a->outputs.n, 1);

@@ -136,7 +136,7 @@ static void test_environment(void **state)
     assert_string_equal(get(envp, "MODPIPE_DEP_BUILD_VERSION"), "1.2.3");
     assert_string_equal(get(envp, "MODPIPE_DEP_BUILD_DIR"), "bin");
     assert_string_equal(get(envp, "MODPIPE_DEP_BUILD_MULTI_WORD_KEY"), "x");
-    assert_null(get(envp, "MODPIPE_DEP_OLD_KEY")); /* inherited ones dropped */
+    assert_null(get(envp, "MODPIPE_DEP_OLD_KEY"));           /* inherited ones dropped */
     assert_string_equal(get(envp, "TOKEN"), "s3cr3t-token"); /* declared */
     assert_null(get(envp, "OTHER_SECRET"));                  /* withheld */
     assert_null(get(envp, "NOEQUALS"));

@@ -59,14 +59,14 @@ static void test_lines(void **state)
     (void)state;
     CHECK("", "", "");
     CHECK("a=1\nb=two words\n", "a=1|b=two words|", "");
-    CHECK("a=1", "a=1|", "");                    /* no final newline */
-    CHECK("a=\n", "a=|", "");                    /* empty value */
-    CHECK("a=x=y\n", "a=x=y|", "");              /* first = splits */
+    CHECK("a=1", "a=1|", "");       /* no final newline */
+    CHECK("a=\n", "a=|", "");       /* empty value */
+    CHECK("a=x=y\n", "a=x=y|", ""); /* first = splits */
     CHECK("k-e_Y9= spaced \n", "k-e_Y9= spaced |", "");
-    CHECK("a=1\r\nb=2\r\n", "a=1|b=2|", "");     /* CRLF */
-    CHECK("\n\na=1\n\n", "a=1|", "");            /* blank lines */
-    CHECK("a=1\na=2\n", "a=1|a=2|", "");         /* repeats are all reported */
-    CHECK("a=x<<y\n", "a=x<<y|", "");            /* = before << */
+    CHECK("a=1\r\nb=2\r\n", "a=1|b=2|", ""); /* CRLF */
+    CHECK("\n\na=1\n\n", "a=1|", "");        /* blank lines */
+    CHECK("a=1\na=2\n", "a=1|a=2|", "");     /* repeats are all reported */
+    CHECK("a=x<<y\n", "a=x<<y|", "");        /* = before << */
 }
 
 static void test_blocks(void **state)
@@ -200,8 +200,8 @@ static void test_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lines),   cmocka_unit_test(test_blocks),
-        cmocka_unit_test(test_problems), cmocka_unit_test(test_binary_garbage),
+        cmocka_unit_test(test_lines),     cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_problems),  cmocka_unit_test(test_binary_garbage),
         cmocka_unit_test(test_read_file), cmocka_unit_test(test_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
