@@ -1,0 +1,74 @@
+/* result.c -- module statuses and results (see result.h). */
+#include "core/result.h"
+
+#include <string.h>
+
+const char *mp__status_name(mp_status s)
+{
+    switch (s) {
+    case MP_STATUS_PENDING:
+        return "pending";
+    case MP_STATUS_RUNNING:
+        return "running";
+    case MP_STATUS_SUCCEEDED:
+        return "succeeded";
+    case MP_STATUS_FAILED:
+        return "failed";
+    case MP_STATUS_TIMED_OUT:
+        return "timed_out";
+    case MP_STATUS_SKIPPED:
+        return "skipped";
+    case MP_STATUS_IGNORED_FAILURE:
+        return "ignored_failure";
+    case MP_STATUS_DEPENDENCY_FAILED:
+        return "dependency_failed";
+    case MP_STATUS_CANCELLED:
+        return "cancelled";
+    }
+    return "unknown";
+}
+
+bool mp__status_terminal(mp_status s)
+{
+    switch (s) {
+    case MP_STATUS_SUCCEEDED:
+    case MP_STATUS_FAILED:
+    case MP_STATUS_TIMED_OUT:
+    case MP_STATUS_SKIPPED:
+    case MP_STATUS_IGNORED_FAILURE:
+    case MP_STATUS_DEPENDENCY_FAILED:
+    case MP_STATUS_CANCELLED:
+        return true;
+    case MP_STATUS_PENDING:
+    case MP_STATUS_RUNNING:
+        break;
+    }
+    return false;
+}
+
+bool mp__status_is_failure(mp_status s)
+{
+    switch (s) {
+    case MP_STATUS_FAILED:
+    case MP_STATUS_TIMED_OUT:
+    case MP_STATUS_DEPENDENCY_FAILED:
+    case MP_STATUS_CANCELLED:
+        return true;
+    default:
+        break;
+    }
+    return false;
+}
+
+bool mp__status_satisfies(mp_status s)
+{
+    return s == MP_STATUS_SUCCEEDED || s == MP_STATUS_IGNORED_FAILURE;
+}
+
+void mp__result_init(mp_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->status = MP_STATUS_PENDING;
+    r->exit_code = -1;
+    r->instance = -1;
+}
