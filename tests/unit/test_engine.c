@@ -16,6 +16,7 @@
 
 #include "core/ctx.h"
 #include "core/engine.h"
+#include "core/logfile.h"
 #include "os/clock.h"
 #include "os/process.h"
 #include "output/mask.h"
@@ -1036,6 +1037,29 @@ static void test_logs_truncated_per_run(void **state)
     mp__run_release(&run2);
 }
 
+static void test_log_names(void **state)
+{
+    fx *f = *state;
+    load(f, "version: 1\n"
+            "modules:\n"
+            "  m:\n"
+            "    matrix: {k: [\"x/y\", \"x_y\", \"a:b\"]}\n"
+            "    run: \"true\"\n"
+            "  plain.name-1: {run: \"true\"}\n");
+    mp_error err = {0};
+    assert_int_equal(mp_pipeline_validate(f->p, &err), 0);
+    mp_arena *a = mp__arena_new();
+    const char **names = mp__log_names(f->p, a);
+    /* Sorted by name: m[k=a:b], m[k=x/y], m[k=x_y], plain.name-1. */
+    assert_string_equal(names[idx(f, "m[k=a:b]")], "m_k=a_b_");
+    assert_string_equal(names[idx(f, "m[k=x/y]")], "m_k=x_y_");
+    char want[32];
+    snprintf(want, sizeof(want), "m_k=x_y_~%zu", idx(f, "m[k=x_y]"));
+    assert_string_equal(names[idx(f, "m[k=x_y]")], want);
+    assert_string_equal(names[idx(f, "plain.name-1")], "plain.name-1");
+    mp__arena_free(a);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1066,6 +1090,7 @@ int main(void)
         T(test_function_cancelled_by_stop),
         T(test_parallelism),
         T(test_logs_truncated_per_run),
+        T(test_log_names),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
