@@ -321,6 +321,29 @@ static mp_status verdict_of(const mp_run *run)
     return MP_STATUS_SUCCEEDED;
 }
 
+/* Artifacts (produces/consumes) are moved by the artifact manager, which
+ * this build does not have yet. Running such a pipeline without them would
+ * silently skip what the file asks for, so the run is refused up front. */
+static int refuse_artifacts(const mp_pipeline *p, const mp_plan *plan, mp_error *err)
+{
+    for (size_t i = 0; i < p->modules.n; i++) {
+        const mp_module *m = p->modules.v[i];
+        if (plan->entries[i].state != MP_PLAN_RUN)
+            continue;
+        if (m->produces.n || m->consumes.n) {
+            const char *what = m->produces.n ? "produces" : "consumes";
+            mp_pos pos = m->produces.n ? m->produces.v[0].pos : m->consumes.v[0].pos;
+            char where[256];
+            snprintf(where, sizeof(where), "%s:%u:%u", pos.file, pos.line, pos.col);
+            return mp__error(err, MP_EINVALID, where,
+                             "module \"%s\" %s artifacts, and this build of modpipe cannot "
+                             "move artifacts yet; remove \"%s\" or skip the module", m->name,
+                             what, what);
+        }
+    }
+    return 0;
+}
+
 int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o, mp_run *run,
                    mp_error *err)
 {
@@ -329,6 +352,7 @@ int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_op
     if (!p->validated || plan->n != p->modules.n)
         return mp__error(err, MP_ESTATE, "", "engine: pipeline not validated or plan mismatch");
     char cwd[4096];
+    int rc0;
     const char *ws = o->workspace;
     if (!ws) {
         if (!getcwd(cwd, sizeof(cwd)))
@@ -338,6 +362,9 @@ int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_op
     }
     if (ws[0] != '/')
         return mp__error(err, MP_EINVAL, ws, "workspace must be an absolute path: %s", ws);
+
+    if ((rc0 = refuse_artifacts(p, plan, err)) < 0)
+        return rc0;
 
     mp_arena *arena = mp__arena_new();
     const char *state = o->state_dir ? mp__arena_strdup(arena, o->state_dir)
