@@ -64,13 +64,14 @@ fuzz_smoke() {
         return 0
     fi
     CC=clang build "$FUZZ_BUILD_DIR" -DMODPIPE_FUZZ=ON -DMODPIPE_TESTS=OFF
-    local corpus
+    local corpus rc=0
     corpus=$(mktemp -d)
-    trap 'rm -rf "$corpus"' RETURN
     cp tests/fixtures/valid/*.yml tests/fixtures/invalid/*.yml tests/fuzz/corpus/* "$corpus"/ 2>/dev/null || true
     log "fuzzing the YAML loader for ${FUZZ_SECONDS}s"
     "$FUZZ_BUILD_DIR/tests/fuzz/fuzz_load" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
-        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$corpus"
+        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$corpus" || rc=$?
+    rm -rf "$corpus"
+    return "$rc"
 }
 
 check() {
