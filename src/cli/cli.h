@@ -10,7 +10,8 @@
  * buffered stdio, so output from several processes never interleaves
  * inside a line.
  *
- * Exit codes follow DESIGN §1: 0 ok, 2 bad usage or invalid pipeline.
+ * Exit codes follow DESIGN §1: 0 ok, 2 bad usage or invalid pipeline; `run`
+ * adds 1 (pipeline failed), 3 (infrastructure) and 128+signal (cmd_run.c).
  */
 #ifndef MP_CLI_CLI_H
 #define MP_CLI_CLI_H
@@ -37,6 +38,7 @@ typedef struct mp_cli_command {
     int (*run)(mp_cli *cli, const mp_args *args);
 } mp_cli_command;
 
+extern const mp_cli_command mp__cmd_run;
 extern const mp_cli_command mp__cmd_validate;
 extern const mp_cli_command mp__cmd_plan;
 extern const mp_cli_command mp__cmd_graph;

@@ -5,7 +5,7 @@
  *   modpipe --help | -h | help [command]
  *   modpipe --version
  *
- * The first argument names the command (validate, plan, graph, list,
+ * The first argument names the command (run, validate, plan, graph, list,
  * version); the rest is parsed against that command's option table
  * (args.h), so each command accepts exactly the options it acts on.
  * An unknown command or option is answered with the closest known name and
@@ -19,7 +19,8 @@
 #include <string.h>
 
 static const mp_cli_command *const commands[] = {
-    &mp__cmd_validate, &mp__cmd_plan, &mp__cmd_graph, &mp__cmd_list, &mp__cmd_version, NULL,
+    &mp__cmd_run,  &mp__cmd_validate, &mp__cmd_plan, &mp__cmd_graph,
+    &mp__cmd_list, &mp__cmd_version,  NULL,
 };
 
 static const mp_cli_command *find_command(const char *name)

@@ -9,6 +9,7 @@ top_help() {
 usage: modpipe <command> [FILE] [options]
 
 commands:
+  run       run the pipeline on this machine
   validate  check the pipeline file and print every problem
   plan      show the waves a run would execute and what it would skip
   graph     print the module graph as dot, mermaid or json

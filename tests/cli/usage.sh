@@ -25,9 +25,12 @@ TXT
 usage_error xyzzy <<'TXT'
 modpipe: unknown command "xyzzy"; "modpipe --help" lists the commands
 TXT
-# `run` is not part of this build: it is an unknown command like any other.
+usage_error rnu <<'TXT'
+modpipe: unknown command "rnu"; did you mean "run"?
+TXT
+# `run` takes FILE like the others (defaulting to ./modpipe.yml).
 usage_error run <<'TXT'
-modpipe: unknown command "run"; "modpipe --help" lists the commands
+modpipe: cannot read "modpipe.yml": No such file or directory
 TXT
 
 # Options before the command.

@@ -1,0 +1,81 @@
+/*
+ * run_opts.h -- what `modpipe run` was asked to do: its options resolved
+ * from the command line, the environment and the pipeline's own options,
+ * before anything runs (DESIGN §1).
+ *
+ * Precedence, for each setting:
+ *   parallelism  -j/--parallelism > MODPIPE_PARALLELISM > options.parallelism
+ *                > the number of CPUs. A whole number 1..MP_RUN_MAX_PARALLELISM
+ *                written in decimal digits only; anything else (0, -1, "4x",
+ *                " 4", "") is a usage error naming where it came from.
+ *   on_failure   --on-failure stop|continue > options.on_failure
+ *   report       --report FILE > MODPIPE_REPORT (non-empty) > none
+ *   progress     --progress auto|always|never (default auto)
+ *   output       --output grouped|stream (default grouped)
+ *   log level    -q/-v > MODPIPE_LOG_LEVEL > info (args.h)
+ *   run id       MODPIPE_RUN_ID (non-empty) > generated
+ *                "local-<YYYYmmddTHHMMSSZ>-<pid>" (UTC). A given run id is
+ *                1..128 characters of [A-Za-z0-9._:+=@-].
+ * Environment variables set to the empty string count as unset.
+ *
+ * Errors are MP_EUSAGE with a message in the house style (lower-case, no
+ * final period, a did-you-mean for near misses); the caller prefixes
+ * "modpipe run: ".
+ *
+ * Ownership: strings in mp_run_opts live in the arena given to resolve()
+ * or point into args / the environment.
+ */
+#ifndef MP_CLI_RUN_OPTS_H
+#define MP_CLI_RUN_OPTS_H
+
+#include "cli/args.h"
+#include "core/arena.h"
+#include "core/model.h"
+#include "core/plan.h"
+#include "output/console.h"
+
+#include <stdint.h>
+
+#define MP_RUN_MAX_PARALLELISM 4096
+#define MP_RUN_MAX_RUN_ID      128
+
+typedef enum mp_progress_mode {
+    MP_PROGRESS_AUTO = 0,
+    MP_PROGRESS_ALWAYS,
+    MP_PROGRESS_NEVER,
+} mp_progress_mode;
+
+typedef struct mp_run_opts {
+    int parallelism;
+    const char *parallelism_from; /* "--parallelism", "MODPIPE_PARALLELISM",
+                                     "options.parallelism" or "CPUs" */
+    mp_on_failure on_failure;
+    int on_failure_given; /* --on-failure was on the command line */
+    const char *report;   /* NULL: no report */
+    mp_progress_mode progress;
+    mp_output_mode output;
+    mp_log_level log_level;
+    const char *run_id;
+    int run_id_generated;
+    mp_filters filters; /* lists from the command line (plan.h) */
+} mp_run_opts;
+
+/* Resolve the options from parsed args (the run command's table) and the
+ * environment env (an environ-style array), before the pipeline is read,
+ * so a bad option is reported whatever the file holds. `now_ms` (wall
+ * clock) and `pid` make the generated run id. Settings that fall back on
+ * the pipeline are left for mp__run_opts_finish (parallelism 0).
+ * Returns 0 or MP_EUSAGE with err filled. */
+int mp__run_opts_resolve(const mp_args *a, char *const *env, int64_t now_ms, long pid,
+                         mp_arena *arena, mp_run_opts *o, mp_error *err);
+/* Fill in what the command line left to the pipeline's options (and the
+ * number of CPUs), once p is loaded and validated. */
+void mp__run_opts_finish(mp_run_opts *o, const mp_pipeline *p);
+
+/* Parse a parallelism value (see above). Returns 0 or MP_EUSAGE. */
+int mp__run_parse_parallelism(const char *s, int *out);
+
+/* Is s an acceptable run id? */
+int mp__run_id_valid(const char *s);
+
+#endif
