@@ -140,3 +140,99 @@ modules:
     run: echo docs
 YAML
 }
+
+# ---------------------------------------------------------------- run tests
+# Helpers for tests/cli/run_*.sh, which run real pipelines and read the
+# JSON report (--report) with python3.
+
+# report_statuses REPORT: "module status" per module, in report order.
+report_statuses() {
+    python3 -c '
+import json, sys
+for m in json.load(open(sys.argv[1]))["modules"]:
+    print(m["module"], m["status"])' "$1"
+}
+
+# expect_statuses REPORT <<< "module status" lines: the report holds
+# exactly these modules (in pipeline order, i.e. sorted by name) with
+# exactly these statuses.
+expect_statuses() {
+    CHECKS=$((CHECKS + 1))
+    report_statuses "$1" >"$WORK/.statuses"
+    compare "module statuses in $1" "$WORK/.statuses"
+}
+
+# report_py FILE EXPR: print the Python expression EXPR evaluated with
+# r = the JSON document in FILE and, for a run report, m = {module name:
+# result}. Strings print bare, anything else as JSON.
+report_py() {
+    python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+mods = r.get("modules") if isinstance(r, dict) else None
+m = {x["module"]: x for x in mods} if isinstance(mods, list) else {}
+v = eval(sys.argv[2])
+print(json.dumps(v) if not isinstance(v, str) else v)' "$1" "$2"
+}
+
+# expect_report REPORT EXPR WANT: report_py REPORT EXPR must print WANT.
+expect_report() {
+    local got
+    CHECKS=$((CHECKS + 1))
+    got=$(report_py "$1" "$2")
+    if [ "$got" != "$3" ]; then
+        show_output
+        fail "report $1: $2 is $got, expected $3"
+    fi
+}
+
+# expect_file_has FILE REGEX / expect_file_lacks FILE FIXED: grep a file.
+expect_file_has() {
+    CHECKS=$((CHECKS + 1))
+    grep -Eq -- "$2" "$1" || { show_output; fail "$1 has no line matching /$2/"; }
+}
+expect_file_lacks() {
+    CHECKS=$((CHECKS + 1))
+    if grep -rFq -- "$2" "$1"; then
+        grep -rnF -- "$2" "$1" >&2 || true
+        fail "$1 contains \"$2\""
+    fi
+}
+
+# A module body that records when it ran: `$(stamp NAME FILE)` expands to
+# shell that appends "NAME start_ns end_ns" to FILE around a sleep of S.
+stamp() { # stamp NAME FILE SECONDS
+    printf 's=$(date +%%s%%N); sleep %s; e=$(date +%%s%%N); echo "%s $s $e" >> %s' "$3" "$1" "$2"
+}
+
+# max_overlap FILE [NAME...]: the largest number of intervals in FILE (lines
+# "name start end") that overlap at one instant, counting only the named
+# modules (all when none is named).
+max_overlap() {
+    python3 -c '
+import sys
+names = set(sys.argv[2:])
+ev = []
+for line in open(sys.argv[1]):
+    n, s, e = line.split()
+    if names and n not in names: continue
+    ev.append((int(s), 1)); ev.append((int(e), -1))
+ev.sort(key=lambda x: (x[0], x[1]))
+cur = best = 0
+for _, d in ev:
+    cur += d; best = max(best, cur)
+print(best)' "$@"
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+    CHECKS=$((CHECKS + 1))
+    [ "$2" = "$3" ] || { show_output; fail "$1: got \"$2\", expected \"$3\""; }
+}
+
+# summary_statuses: "module status" for each row of the summary table in
+# $OUT (the lines after the "Module  Status ..." header up to the first
+# empty line), sorted by module.
+summary_statuses() {
+    awk '/^Module +Status +Duration/ {t=1; next} t && /^$/ {exit} t {print $1, $2}' "$OUT" | LC_ALL=C sort
+}
