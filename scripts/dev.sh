@@ -3,6 +3,7 @@
 # machine that has nothing but git:
 #
 #   scripts/dev.sh demo    install what is missing, build, run the example pipeline
+#                          (examples/modpipe.yml, from inside examples/)
 #   scripts/dev.sh check   install what is missing, build, run the whole test suite
 #                          (normal build, then AddressSanitizer+UBSan, then a short
 #                          fuzzing run of the YAML loader when clang is present)
@@ -51,10 +52,10 @@ build() { # build DIR [cmake args...]
 demo() {
     install_deps
     build "$BUILD_DIR"
-    local mp="$BUILD_DIR/modpipe"
-    log "validating and planning examples/modpipe.yml"
-    "$mp" validate examples/modpipe.yml
-    "$mp" plan examples/modpipe.yml
+    local mp
+    mp="$(cd "$BUILD_DIR" && pwd)/modpipe"
+    log "running examples/modpipe.yml"
+    (cd examples && "$mp" validate && "$mp" run)
 }
 
 fuzz_smoke() {
