@@ -37,8 +37,8 @@ static int pair_norm(const char *p, size_t n, char **out, mp_error *err)
     for (char *c = eq ? eq + 1 : s; ok && *c; c++)
         ok = value_char((unsigned char)*c);
     if (!ok) {
-        int rc = mp__error(err, MP_EINVAL, "", "bad capability pair '%.*s': expected k=v",
-                           (int)n, p);
+        int rc =
+            mp__error(err, MP_EINVAL, "", "bad capability pair '%.*s': expected k=v", (int)n, p);
         free(s);
         return rc;
     }
@@ -54,8 +54,7 @@ int mp__coord_class_canon(const char *pairs, char **out, mp_error *err)
     const char *p = pairs ? pairs : "";
     while (*p && rc == 0) {
         const char *end = strchr(p, ',');
-        if (!end)
-            end = p + strlen(p);
+        if (!end) end = p + strlen(p);
         const char *a = p, *b = end;
         while (a < b && isspace((unsigned char)*a))
             a++;
@@ -65,21 +64,17 @@ int mp__coord_class_canon(const char *pairs, char **out, mp_error *err)
             rc = mp__error(err, MP_EINVAL, "", "empty capability pair in '%s'", pairs);
             break;
         }
-        if (n == cap)
-            v = mp__xrealloc(v, mp__xmul(cap *= 2, sizeof *v));
+        if (n == cap) v = mp__xrealloc(v, mp__xmul(cap *= 2, sizeof *v));
         rc = pair_norm(a, (size_t)(b - a), &v[n], err);
-        if (rc == 0)
-            n++;
+        if (rc == 0) n++;
         p = *end ? end + 1 : end;
     }
     mp_strbuf sb = MP_STRBUF_INIT;
     if (rc == 0) {
         qsort(v, n, sizeof *v, cmp_str);
         for (size_t i = 0; i < n; i++) {
-            if (i > 0 && strcmp(v[i], v[i - 1]) == 0)
-                continue;
-            if (sb.len)
-                mp__strbuf_addch(&sb, ',');
+            if (i > 0 && strcmp(v[i], v[i - 1]) == 0) continue;
+            if (sb.len) mp__strbuf_addch(&sb, ',');
             mp__strbuf_adds(&sb, v[i]);
         }
         if (sb.len >= MP_COORD_CLASS_MAX)
@@ -89,8 +84,7 @@ int mp__coord_class_canon(const char *pairs, char **out, mp_error *err)
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
-    if (rc == 0)
-        *out = mp__strbuf_detach(&sb);
+    if (rc == 0) *out = mp__strbuf_detach(&sb);
     mp__strbuf_release(&sb);
     return rc;
 }
@@ -102,10 +96,8 @@ static bool has_pair(const char *caps, const char *p, size_t n)
     while (*c) {
         const char *end = strchr(c, ',');
         size_t len = end ? (size_t)(end - c) : strlen(c);
-        if (len == n && memcmp(c, p, n) == 0)
-            return true;
-        if (!end)
-            break;
+        if (len == n && memcmp(c, p, n) == 0) return true;
+        if (!end) break;
         c = end + 1;
     }
     return false;
@@ -117,10 +109,8 @@ bool mp__coord_class_served(const char *cls, const char *caps)
     while (*p) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (!has_pair(caps, p, len))
-            return false;
-        if (!end)
-            break;
+        if (!has_pair(caps, p, len)) return false;
+        if (!end) break;
         p = end + 1;
     }
     return true;
@@ -128,8 +118,7 @@ bool mp__coord_class_served(const char *cls, const char *caps)
 
 int mp__coord_class_size(const char *cls)
 {
-    if (!*cls)
-        return 0;
+    if (!*cls) return 0;
     int n = 1;
     for (const char *p = cls; *p; p++)
         n += *p == ',';

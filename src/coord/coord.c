@@ -48,8 +48,7 @@ static const backend *backend_for(const char *url, mp_error *err)
 
 static int check_opts(const mp_coord_open_opts *o, mp_error *err)
 {
-    if (!o || !o->url)
-        return mp__error(err, MP_EINVAL, "", "no coordinator URL");
+    if (!o || !o->url) return mp__error(err, MP_EINVAL, "", "no coordinator URL");
     if (!o->run_id || !*o->run_id || strlen(o->run_id) > MP_COORD_RUN_ID_MAX)
         return mp__error(err, MP_EINVAL, "", "no valid run id for the coordinator");
     return 0;
@@ -60,21 +59,17 @@ static int check_opts(const mp_coord_open_opts *o, mp_error *err)
 int mp__coord_master_open(const mp_coord_open_opts *o, mp_coord_master **out, mp_error *err)
 {
     int rc = check_opts(o, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     const backend *b = backend_for(o->url, err);
-    if (!b)
-        return MP_EUSAGE;
+    if (!b) return MP_EUSAGE;
     rc = b->master->open(o, out, err);
-    if (rc == 0)
-        snprintf((*out)->run_id, sizeof (*out)->run_id, "%s", o->run_id);
+    if (rc == 0) snprintf((*out)->run_id, sizeof(*out)->run_id, "%s", o->run_id);
     return rc;
 }
 
 void mp__coord_master_close(mp_coord_master *m)
 {
-    if (m)
-        m->vt->close(m);
+    if (m) m->vt->close(m);
 }
 
 const char *mp__coord_master_backend(const mp_coord_master *m)
@@ -94,8 +89,7 @@ int mp__coord_master_publish_plan(mp_coord_master *m, const mp_coord_plan *plan,
             return mp__error(err, MP_EINVAL, "", "plan module %zu: bad name", i);
         char *canon = NULL;
         int rc = mp__coord_class_canon(pm->cls, &canon, err);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         bool same = strcmp(canon, pm->cls) == 0;
         free(canon);
         if (!same)
@@ -124,13 +118,12 @@ int mp__coord_master_next_event(mp_coord_master *m, int64_t deadline, mp_coord_e
 }
 
 int mp__coord_master_requeue(mp_coord_master *m, const char *module, const char *token,
-                             int max_attempts, const char *reason,
-                             mp_coord_requeue_outcome *out, mp_error *err)
+                             int max_attempts, const char *reason, mp_coord_requeue_outcome *out,
+                             mp_error *err)
 {
     if (max_attempts < 1)
         return mp__error(err, MP_EINVAL, module, "max_attempts must be at least 1");
-    return m->vt->requeue(m, module, token, max_attempts, reason ? reason : "requeued", out,
-                          err);
+    return m->vt->requeue(m, module, token, max_attempts, reason ? reason : "requeued", out, err);
 }
 
 int mp__coord_master_cancel(mp_coord_master *m, const char *reason, mp_error *err)
@@ -160,21 +153,17 @@ int mp__coord_master_fetch_result(mp_coord_master *m, const char *module, char *
 int mp__coord_worker_open(const mp_coord_open_opts *o, mp_coord_worker **out, mp_error *err)
 {
     int rc = check_opts(o, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     const backend *b = backend_for(o->url, err);
-    if (!b)
-        return MP_EUSAGE;
+    if (!b) return MP_EUSAGE;
     rc = b->worker->open(o, out, err);
-    if (rc == 0)
-        snprintf((*out)->run_id, sizeof (*out)->run_id, "%s", o->run_id);
+    if (rc == 0) snprintf((*out)->run_id, sizeof(*out)->run_id, "%s", o->run_id);
     return rc;
 }
 
 void mp__coord_worker_close(mp_coord_worker *w)
 {
-    if (w)
-        w->vt->close(w);
+    if (w) w->vt->close(w);
 }
 
 const char *mp__coord_worker_backend(const mp_coord_worker *w)
@@ -185,8 +174,7 @@ const char *mp__coord_worker_backend(const mp_coord_worker *w)
 static bool worker_id_ok(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > MP_COORD_WORKER_ID_MAX)
-        return false;
+    if (n == 0 || n > MP_COORD_WORKER_ID_MAX) return false;
     for (const char *p = id; *p; p++)
         if (!(strchr("_.:/@-", *p) || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
               (*p >= '0' && *p <= '9')))
@@ -208,8 +196,7 @@ int mp__coord_worker_register(mp_coord_worker *w, const mp_coord_registration *r
     char *canon = NULL;
     int rc = mp__coord_class_canon(caps.buf, &canon, err);
     mp__strbuf_release(&caps);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     mp_coord_registration r = *reg;
     r.capabilities = canon;
     rc = w->vt->register_(w, &r, deadline, err);
@@ -235,10 +222,8 @@ int mp__coord_worker_complete(mp_coord_worker *w, const mp_coord_lease *lease,
                               const char *result_json, mp_error *err)
 {
     mp_proto_msg msg;
-    int rc = mp__proto_decode(result_json, strlen(result_json), w->run_id,
-                              &msg, err);
-    if (rc < 0)
-        return rc;
+    int rc = mp__proto_decode(result_json, strlen(result_json), w->run_id, &msg, err);
+    if (rc < 0) return rc;
     if (msg.type != MP_PROTO_RESULT)
         rc = mp__error(err, MP_EINVAL, lease->module, "%s message where a result was expected",
                        mp__proto_type_name(msg.type));
@@ -250,8 +235,7 @@ int mp__coord_worker_complete(mp_coord_worker *w, const mp_coord_lease *lease,
                        "result carries token '%.160s', the lease is '%s'", msg.u.res.token,
                        lease->token);
     if (rc == 0)
-        rc = w->vt->complete(w, lease, mp__status_name(msg.u.res.result.status), result_json,
-                             err);
+        rc = w->vt->complete(w, lease, mp__status_name(msg.u.res.result.status), result_json, err);
     mp__proto_msg_release(&msg);
     return rc;
 }
@@ -279,8 +263,7 @@ int mp__coord_worker_observe(mp_coord_worker *w, int64_t deadline, mp_coord_run_
 
 void mp__coord_worker_list_release(mp_coord_worker_list *l)
 {
-    if (!l)
-        return;
+    if (!l) return;
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].worker);
         free(l->v[i].capabilities);
@@ -291,8 +274,7 @@ void mp__coord_worker_list_release(mp_coord_worker_list *l)
 
 void mp__coord_event_release(mp_coord_event *ev)
 {
-    if (!ev)
-        return;
+    if (!ev) return;
     free(ev->worker);
     free(ev->module);
     free(ev->token);

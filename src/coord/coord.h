@@ -71,8 +71,8 @@
 
 /* Limits every backend enforces (and the protocol codec too). */
 #define MP_COORD_WORKER_ID_MAX 128 /* bytes of a worker id */
-#define MP_COORD_NAME_MAX 512      /* bytes of a module name */
-#define MP_COORD_RUN_ID_MAX 128    /* bytes of a run id (dist/runid.h) */
+#define MP_COORD_NAME_MAX      512 /* bytes of a module name */
+#define MP_COORD_RUN_ID_MAX    128 /* bytes of a run id (dist/runid.h) */
 
 typedef struct mp_coord_master mp_coord_master;
 typedef struct mp_coord_worker mp_coord_worker;
@@ -202,7 +202,7 @@ const char *mp__coord_run_state_name(mp_coord_run_state s);
 typedef enum mp_coord_renew_answer {
     MP_COORD_RENEW_OK,     /* extended by lease_ms */
     MP_COORD_RENEW_LOST,   /* no longer the holder: stop, do not publish */
-    MP_COORD_RENEW_CANCEL, /* run cancelled: stop it, report cancelled */
+    MP_COORD_RENEW_CANCEL, /* run cancelled (or completed): stop it, report cancelled */
 } mp_coord_renew_answer;
 
 /* --------------------------------------------------------------- vtables */
@@ -216,11 +216,9 @@ struct mp_coord_master_vtable {
     int (*await_workers)(mp_coord_master *m, size_t count, int64_t deadline,
                          mp_coord_worker_list *out, mp_error *err);
     int (*enqueue)(mp_coord_master *m, const char *module, mp_error *err);
-    int (*next_event)(mp_coord_master *m, int64_t deadline, mp_coord_event *ev,
-                      mp_error *err);
-    int (*requeue)(mp_coord_master *m, const char *module, const char *token,
-                   int max_attempts, const char *reason, mp_coord_requeue_outcome *out,
-                   mp_error *err);
+    int (*next_event)(mp_coord_master *m, int64_t deadline, mp_coord_event *ev, mp_error *err);
+    int (*requeue)(mp_coord_master *m, const char *module, const char *token, int max_attempts,
+                   const char *reason, mp_coord_requeue_outcome *out, mp_error *err);
     int (*cancel)(mp_coord_master *m, const char *reason, mp_error *err);
     int (*complete)(mp_coord_master *m, mp_error *err);
     int (*heartbeat)(mp_coord_master *m, mp_error *err);
@@ -237,16 +235,15 @@ struct mp_coord_worker_vtable {
                      mp_error *err);
     int (*claim)(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
                  mp_coord_run_state *state, mp_error *err);
-    int (*renew)(mp_coord_worker *w, const mp_coord_lease *lease,
-                 mp_coord_renew_answer *answer, mp_error *err);
+    int (*renew)(mp_coord_worker *w, const mp_coord_lease *lease, mp_coord_renew_answer *answer,
+                 mp_error *err);
     /* result_json was decoded and checked by the wrapper (run, module,
      * token); status is its status name. */
     int (*complete)(mp_coord_worker *w, const mp_coord_lease *lease, const char *status,
                     const char *result_json, mp_error *err);
     int (*fetch_result)(mp_coord_worker *w, const char *module, char **json, mp_error *err);
     int (*heartbeat)(mp_coord_worker *w, mp_error *err);
-    int (*observe)(mp_coord_worker *w, int64_t deadline, mp_coord_run_state *state,
-                   mp_error *err);
+    int (*observe)(mp_coord_worker *w, int64_t deadline, mp_coord_run_state *state, mp_error *err);
 };
 
 /* ----------------------------------------------------------- master side */
@@ -260,14 +257,13 @@ const char *mp__coord_master_backend(const mp_coord_master *m);
 /* Publish the plan, once per run (MP_EEXIST the second time). Counts as
  * the master's first heartbeat. Module names must be unique, classes
  * canonical (MP_EINVAL otherwise). */
-int mp__coord_master_publish_plan(mp_coord_master *m, const mp_coord_plan *plan,
-                                 mp_error *err);
+int mp__coord_master_publish_plan(mp_coord_master *m, const mp_coord_plan *plan, mp_error *err);
 /* Block until at least `count` workers (any instance, the master's own
  * registration included) have registered, or the deadline. Fills `out`
  * with every registration so far in both cases. Returns 0 or
  * MP_ETIMEDOUT. */
 int mp__coord_master_await_workers(mp_coord_master *m, size_t count, int64_t deadline,
-                                  mp_coord_worker_list *out, mp_error *err);
+                                   mp_coord_worker_list *out, mp_error *err);
 /* Put a module of the plan at the back of its class queue. Its attempt
  * counter is kept: the claim that takes it makes it attempt+1. MP_ENOENT
  * when not in the plan, MP_ESTATE when queued, leased or finished. */
@@ -278,13 +274,13 @@ int mp__coord_master_enqueue(mp_coord_master *m, const char *module, mp_error *e
  * likewise a worker silent for worker_timeout_ms as WORKER_LEFT. The
  * event is the caller's: mp_coord_event_release. */
 int mp__coord_master_next_event(mp_coord_master *m, int64_t deadline, mp_coord_event *ev,
-                               mp_error *err);
+                                mp_error *err);
 /* Compare-and-set requeue of a leased module held by `token`: at the
  * FRONT of its queue, or EXHAUSTED when its attempts reached
  * max_attempts, or STALE when the token no longer holds it. */
 int mp__coord_master_requeue(mp_coord_master *m, const char *module, const char *token,
-                            int max_attempts, const char *reason,
-                            mp_coord_requeue_outcome *out, mp_error *err);
+                             int max_attempts, const char *reason, mp_coord_requeue_outcome *out,
+                             mp_error *err);
 /* Broadcasts. Both are idempotent; cancel after complete is MP_ESTATE. */
 int mp__coord_master_cancel(mp_coord_master *m, const char *reason, mp_error *err);
 int mp__coord_master_complete(mp_coord_master *m, mp_error *err);
@@ -293,7 +289,7 @@ int mp__coord_master_heartbeat(mp_coord_master *m, mp_error *err);
 /* The stored result message (dist/proto.h) of a module; MP_ENOENT when
  * none. *json is the caller's (free). */
 int mp__coord_master_fetch_result(mp_coord_master *m, const char *module, char **json,
-                                 mp_error *err);
+                                  mp_error *err);
 
 /* ----------------------------------------------------------- worker side */
 
@@ -307,30 +303,30 @@ const char *mp__coord_worker_backend(const mp_coord_worker *w);
  * instance is outside [0, instances); MP_EEXIST when the instance index
  * or worker id is already registered. */
 int mp__coord_worker_register(mp_coord_worker *w, const mp_coord_registration *reg,
-                             int64_t deadline, mp_error *err);
+                              int64_t deadline, mp_error *err);
 /* Block until a module of a served class is available, the run is
  * cancelled/completed/master lost, or the deadline (MP_ETIMEDOUT).
  * Returns 0 with *state ACTIVE and *lease filled when a module was
  * claimed, or 0 with *state telling why nothing will come. */
 int mp__coord_worker_claim(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
-                          mp_coord_run_state *state, mp_error *err);
+                           mp_coord_run_state *state, mp_error *err);
 /* Never blocks beyond one round trip. */
 int mp__coord_worker_renew(mp_coord_worker *w, const mp_coord_lease *lease,
-                          mp_coord_renew_answer *answer, mp_error *err);
+                           mp_coord_renew_answer *answer, mp_error *err);
 /* Store the result of a leased module: result_json must be a result
  * message (dist/proto.h) of this run for lease->module carrying
  * lease->token. Accepted once, from the holder only; otherwise MP_ESTATE
  * (stale or duplicate, the master is told) or MP_EINVAL/MP_EPARSE/
  * MP_ETOOBIG for a bad message. */
 int mp__coord_worker_complete(mp_coord_worker *w, const mp_coord_lease *lease,
-                             const char *result_json, mp_error *err);
+                              const char *result_json, mp_error *err);
 int mp__coord_worker_fetch_result(mp_coord_worker *w, const char *module, char **json,
-                                 mp_error *err);
+                                  mp_error *err);
 /* Extend this worker's liveness by the plan's worker_timeout_ms. */
 int mp__coord_worker_heartbeat(mp_coord_worker *w, mp_error *err);
 /* Block until the run leaves ACTIVE or the deadline (then 0 with ACTIVE):
  * a watcher thread's wait for cancel, completion or a lost master. */
 int mp__coord_worker_observe(mp_coord_worker *w, int64_t deadline, mp_coord_run_state *state,
-                            mp_error *err);
+                             mp_error *err);
 
 #endif

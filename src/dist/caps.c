@@ -17,8 +17,7 @@ static void lower(const char *s, char *out, size_t n)
     size_t i = 0;
     for (; s[i] && i + 1 < n; i++)
         out[i] = (char)tolower((unsigned char)s[i]);
-    if (n)
-        out[i] = '\0';
+    if (n) out[i] = '\0';
 }
 
 void mp__caps_os_name(const char *sysname, char *out, size_t n)
@@ -52,8 +51,7 @@ int mp__caps_auto(char **out, mp_error *err)
 {
     struct utsname u;
     if (uname(&u) < 0)
-        return mp__error(err, MP_EIO, "uname", "cannot read the system name: %s",
-                         strerror(errno));
+        return mp__error(err, MP_EIO, "uname", "cannot read the system name: %s", strerror(errno));
     char os[64], arch[64], pairs[160];
     mp__caps_os_name(u.sysname, os, sizeof os);
     mp__caps_arch_name(u.machine, arch, sizeof arch);
@@ -65,11 +63,9 @@ int mp__caps_auto(char **out, mp_error *err)
 static bool has_key(const char *cls, const char *key, size_t klen)
 {
     for (const char *p = cls; *p;) {
-        if (strncmp(p, key, klen) == 0 && p[klen] == '=')
-            return true;
+        if (strncmp(p, key, klen) == 0 && p[klen] == '=') return true;
         const char *c = strchr(p, ',');
-        if (!c)
-            break;
+        if (!c) break;
         p = c + 1;
     }
     return false;
@@ -79,19 +75,16 @@ int mp__caps_build(const char *automatic, const char *env_value, const char *con
                    size_t nflags, char **out, mp_error *err)
 {
     mp_strbuf given = MP_STRBUF_INIT;
-    if (env_value && *env_value)
-        mp__strbuf_adds(&given, env_value);
+    if (env_value && *env_value) mp__strbuf_adds(&given, env_value);
     for (size_t i = 0; i < nflags; i++) {
-        if (given.len)
-            mp__strbuf_addch(&given, ',');
+        if (given.len) mp__strbuf_addch(&given, ',');
         mp__strbuf_adds(&given, flags[i]);
     }
     char *explicit_caps = NULL;
     mp_error e = {0};
     int rc = mp__coord_class_canon(given.buf, &explicit_caps, &e);
     mp__strbuf_release(&given);
-    if (rc < 0)
-        return mp__error(err, MP_EUSAGE, "--capability", "%s", e.message);
+    if (rc < 0) return mp__error(err, MP_EUSAGE, "--capability", "%s", e.message);
     mp_strbuf all = MP_STRBUF_INIT;
     mp__strbuf_adds(&all, explicit_caps);
     for (const char *p = automatic ? automatic : ""; *p;) { /* automatic, unless overridden */
@@ -99,8 +92,7 @@ int mp__caps_build(const char *automatic, const char *env_value, const char *con
         size_t len = c ? (size_t)(c - p) : strlen(p);
         const char *eq = memchr(p, '=', len);
         if (eq && !has_key(explicit_caps, p, (size_t)(eq - p))) {
-            if (all.len)
-                mp__strbuf_addch(&all, ',');
+            if (all.len) mp__strbuf_addch(&all, ',');
             mp__strbuf_add(&all, p, len);
         }
         p = c ? c + 1 : p + len;
@@ -122,20 +114,17 @@ int mp__caps_module_class(const mp_module *m, char **out, mp_error *err)
         }
         mp__strbuf_addf(&sb, "%s%s=%s", sb.len ? "," : "", k, v ? v : "");
     }
-    if (m->pin_to_master)
-        mp__strbuf_addf(&sb, "%sinstance=0", sb.len ? "," : "");
+    if (m->pin_to_master) mp__strbuf_addf(&sb, "%sinstance=0", sb.len ? "," : "");
     mp_error e = {0};
     int rc = mp__coord_class_canon(sb.buf, out, &e);
     mp__strbuf_release(&sb);
-    if (rc < 0)
-        return mp__error(err, rc, m->name, "requires: %s", e.message);
+    if (rc < 0) return mp__error(err, rc, m->name, "requires: %s", e.message);
     return 0;
 }
 
 bool mp__caps_match(const char *cls, const char *caps, char *missing, size_t n)
 {
-    if (mp__coord_class_served(cls, caps))
-        return true;
+    if (mp__coord_class_served(cls, caps)) return true;
     if (missing && n) {
         missing[0] = '\0';
         for (const char *p = cls; *p;) {

@@ -24,8 +24,7 @@ static json_t *str_or_null(const char *s)
 
 static int need(const char *s, const char *field, mp_error *err)
 {
-    if (!s)
-        return mp__error(err, MP_EINVAL, "", "cannot encode message: %s missing", field);
+    if (!s) return mp__error(err, MP_EINVAL, "", "cannot encode message: %s missing", field);
     return 0;
 }
 
@@ -35,17 +34,15 @@ static json_t *encode_result(const mp_result *r)
     for (size_t i = 0; i < r->outputs.n; i++)
         json_object_set_new(outs, r->outputs.v[i].key.s, json_string(r->outputs.v[i].value.s));
     const char *tail = r->log_tail;
-    if (tail && strlen(tail) > MP_PROTO_LOG_TAIL_MAX)
-        tail += strlen(tail) - MP_PROTO_LOG_TAIL_MAX;
-    json_t *error = json_pack("{s:o,s:o}", "message", str_or_null(r->error_message),
-                              "log_tail", str_or_null(tail));
+    if (tail && strlen(tail) > MP_PROTO_LOG_TAIL_MAX) tail += strlen(tail) - MP_PROTO_LOG_TAIL_MAX;
+    json_t *error = json_pack("{s:o,s:o}", "message", str_or_null(r->error_message), "log_tail",
+                              str_or_null(tail));
     return json_pack("{s:s,s:i,s:i,s:i,s:i,s:o,s:I,s:I,s:I,s:o,s:o,s:o}", "status",
-                     mp__status_name(r->status), "attempts", r->attempts, "exit_code",
-                     r->exit_code, "term_signal", r->term_signal, "instance", r->instance,
-                     "worker", str_or_null(r->worker), "started_at", (json_int_t)r->started_at,
-                     "ended_at", (json_int_t)r->ended_at, "duration_ms",
-                     (json_int_t)r->duration_ms, "outputs", outs, "skip_reason",
-                     str_or_null(r->skip_reason), "error", error);
+                     mp__status_name(r->status), "attempts", r->attempts, "exit_code", r->exit_code,
+                     "term_signal", r->term_signal, "instance", r->instance, "worker",
+                     str_or_null(r->worker), "started_at", (json_int_t)r->started_at, "ended_at",
+                     (json_int_t)r->ended_at, "duration_ms", (json_int_t)r->duration_ms, "outputs",
+                     outs, "skip_reason", str_or_null(r->skip_reason), "error", error);
 }
 
 int mp__proto_encode(const mp_proto_msg *msg, char **out, mp_error *err)
@@ -57,11 +54,11 @@ int mp__proto_encode(const mp_proto_msg *msg, char **out, mp_error *err)
         if (rc == 0 && (rc = need(msg->u.reg.worker, "worker", err)) == 0 &&
             (rc = need(msg->u.reg.pipeline_hash, "pipeline_hash", err)) == 0 &&
             (rc = need(msg->u.reg.version, "version", err)) == 0)
-            o = json_pack("{s:i,s:s,s:o,s:i,s:s,s:s}", "instance", msg->u.reg.instance,
-                          "worker", msg->u.reg.worker, "capabilities",
+            o = json_pack("{s:i,s:s,s:o,s:i,s:s,s:s}", "instance", msg->u.reg.instance, "worker",
+                          msg->u.reg.worker, "capabilities",
                           json_string(msg->u.reg.capabilities ? msg->u.reg.capabilities : ""),
-                          "slots", msg->u.reg.slots, "pipeline_hash",
-                          msg->u.reg.pipeline_hash, "version", msg->u.reg.version);
+                          "slots", msg->u.reg.slots, "pipeline_hash", msg->u.reg.pipeline_hash,
+                          "version", msg->u.reg.version);
         break;
     case MP_PROTO_ASSIGNMENT:
         if (rc == 0 && (rc = need(msg->u.assign.module, "module", err)) == 0 &&
@@ -73,8 +70,8 @@ int mp__proto_encode(const mp_proto_msg *msg, char **out, mp_error *err)
     case MP_PROTO_RESULT:
         if (rc == 0 && (rc = need(msg->u.res.module, "module", err)) == 0 &&
             (rc = need(msg->u.res.token, "token", err)) == 0)
-            o = json_pack("{s:s,s:s,s:o}", "module", msg->u.res.module, "token",
-                          msg->u.res.token, "result", encode_result(&msg->u.res.result));
+            o = json_pack("{s:s,s:s,s:o}", "module", msg->u.res.module, "token", msg->u.res.token,
+                          "result", encode_result(&msg->u.res.result));
         break;
     case MP_PROTO_CONTROL:
         if (rc == 0 && (unsigned)msg->u.ctl.action > MP_PROTO_COMPLETE)
@@ -88,8 +85,7 @@ int mp__proto_encode(const mp_proto_msg *msg, char **out, mp_error *err)
             rc = mp__error(err, MP_EINVAL, "", "cannot encode message: unknown type %d",
                            (int)msg->type);
     }
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     if (!o) /* json_pack fails only on invalid UTF-8 in a string */
         return mp__error(err, MP_EINVAL, "", "cannot encode %s message: a string is not UTF-8",
                          mp__proto_type_name(msg->type));
@@ -98,8 +94,7 @@ int mp__proto_encode(const mp_proto_msg *msg, char **out, mp_error *err)
     json_object_set_new(o, "type", json_string(type_names[msg->type]));
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
-    if (!s)
-        mp__die("out of memory encoding a message");
+    if (!s) mp__die("out of memory encoding a message");
     if (strlen(s) > MP_PROTO_MAX_BYTES) {
         free(s);
         return mp__error(err, MP_ETOOBIG, "", "%s message over %d bytes",
@@ -119,8 +114,7 @@ typedef struct dec {
 
 static int bad(dec *d, const char *field, const char *what)
 {
-    return mp__error(d->err, MP_EPARSE, "", "malformed %s message: '%s' %s", d->type, field,
-                     what);
+    return mp__error(d->err, MP_EPARSE, "", "malformed %s message: '%s' %s", d->type, field, what);
 }
 
 /* A string field; nullable => null or absent gives NULL. */
@@ -131,22 +125,18 @@ static int get_str(dec *d, json_t *o, const char *key, bool nullable, const char
         *out = NULL;
         return 0;
     }
-    if (!json_is_string(v))
-        return bad(d, key, v ? "is not a string" : "is missing");
+    if (!json_is_string(v)) return bad(d, key, v ? "is not a string" : "is missing");
     *out = mp__arena_strndup(d->a, json_string_value(v), json_string_length(v));
-    if (strlen(*out) != json_string_length(v))
-        return bad(d, key, "contains a NUL byte");
+    if (strlen(*out) != json_string_length(v)) return bad(d, key, "contains a NUL byte");
     return 0;
 }
 
 static int get_i64(dec *d, json_t *o, const char *key, int64_t lo, int64_t hi, int64_t *out)
 {
     json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v))
-        return bad(d, key, v ? "is not an integer" : "is missing");
+    if (!json_is_integer(v)) return bad(d, key, v ? "is not an integer" : "is missing");
     json_int_t i = json_integer_value(v);
-    if (i < lo || i > hi)
-        return bad(d, key, "is out of range");
+    if (i < lo || i > hi) return bad(d, key, "is out of range");
     *out = (int64_t)i;
     return 0;
 }
@@ -155,8 +145,7 @@ static int get_int(dec *d, json_t *o, const char *key, int lo, int hi, int *out)
 {
     int64_t v = 0;
     int rc = get_i64(d, o, key, lo, hi, &v);
-    if (rc == 0)
-        *out = (int)v;
+    if (rc == 0) *out = (int)v;
     return rc;
 }
 
@@ -164,8 +153,7 @@ static int get_status(dec *d, json_t *o, mp_status *out)
 {
     const char *s = NULL;
     int rc = get_str(d, o, "status", false, &s);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     for (int i = MP_STATUS_PENDING; i <= MP_STATUS_CANCELLED; i++) {
         if (strcmp(s, mp__status_name((mp_status)i)) == 0 && mp__status_terminal((mp_status)i)) {
             *out = (mp_status)i;
@@ -177,8 +165,7 @@ static int get_status(dec *d, json_t *o, mp_status *out)
 
 static int decode_result(dec *d, json_t *o, mp_result *r)
 {
-    if (!json_is_object(o))
-        return bad(d, "result", o ? "is not an object" : "is missing");
+    if (!json_is_object(o)) return bad(d, "result", o ? "is not an object" : "is missing");
     mp__result_init(r);
     int rc;
     if ((rc = get_status(d, o, &r->status)) < 0 ||
@@ -193,22 +180,19 @@ static int decode_result(dec *d, json_t *o, mp_result *r)
         (rc = get_str(d, o, "skip_reason", true, &r->skip_reason)) < 0)
         return rc;
     json_t *outs = json_object_get(o, "outputs");
-    if (!json_is_object(outs))
-        return bad(d, "outputs", outs ? "is not an object" : "is missing");
+    if (!json_is_object(outs)) return bad(d, "outputs", outs ? "is not an object" : "is missing");
     const char *k;
     json_t *v;
     json_object_foreach(outs, k, v)
     {
-        if (!json_is_string(v))
-            return bad(d, "outputs", "has a value that is not a string");
+        if (!json_is_string(v)) return bad(d, "outputs", "has a value that is not a string");
         mp_kv kv = {0};
         kv.key.s = mp__arena_strdup(d->a, k);
         kv.value.s = mp__arena_strndup(d->a, json_string_value(v), json_string_length(v));
         MP_VEC_PUSH(d->a, &r->outputs, kv);
     }
     json_t *e = json_object_get(o, "error");
-    if (!json_is_object(e))
-        return bad(d, "error", e ? "is not an object" : "is missing");
+    if (!json_is_object(e)) return bad(d, "error", e ? "is not an object" : "is missing");
     if ((rc = get_str(d, e, "message", true, &r->error_message)) < 0 ||
         (rc = get_str(d, e, "log_tail", true, &r->log_tail)) < 0)
         return rc;
@@ -273,16 +257,14 @@ static int decode_object(dec *d, json_t *o, const char *expect_run, mp_proto_msg
     const char *type = json_string_value(json_object_get(o, "type"));
     int t = -1;
     for (int i = 0; type && i < 4; i++)
-        if (strcmp(type, type_names[i]) == 0)
-            t = i;
+        if (strcmp(type, type_names[i]) == 0) t = i;
     if (t < 0)
         return mp__error(d->err, MP_EPARSE, "", "malformed message: unknown type '%s'",
                          type ? type : "(none)");
     m->type = (mp_proto_type)t;
     d->type = type_names[t];
     int rc = get_str(d, o, "run", false, &m->run_id);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     if (expect_run && strcmp(m->run_id, expect_run) != 0)
         return mp__error(d->err, MP_EINVAL, "",
                          "%s message from another run: run id '%.128s', this run is '%.128s'",
@@ -306,15 +288,13 @@ int mp__proto_decode(const char *buf, size_t len, const char *expect_run, mp_pro
     msg->arena = d.a;
     int rc = decode_object(&d, o, expect_run, msg);
     json_decref(o);
-    if (rc < 0)
-        mp__proto_msg_release(msg);
+    if (rc < 0) mp__proto_msg_release(msg);
     return rc;
 }
 
 void mp__proto_msg_release(mp_proto_msg *msg)
 {
-    if (!msg)
-        return;
+    if (!msg) return;
     mp__arena_free(msg->arena);
     memset(msg, 0, sizeof *msg);
 }

@@ -35,7 +35,7 @@
 
 #include <stddef.h>
 
-#define MP_PROTO_VERSION 1
+#define MP_PROTO_VERSION   1
 #define MP_PROTO_MAX_BYTES (1024 * 1024)
 /* log_tail is cut to its last MP_PROTO_LOG_TAIL_MAX bytes on encode. */
 #define MP_PROTO_LOG_TAIL_MAX (64 * 1024)

@@ -21,8 +21,7 @@ static bool id_char(char c)
 int mp__runid_check(const char *id, mp_error *err)
 {
     size_t n = id ? strlen(id) : 0;
-    if (n == 0)
-        return mp__error(err, MP_EINVAL, "", "empty run id");
+    if (n == 0) return mp__error(err, MP_EINVAL, "", "empty run id");
     if (n > MP_RUN_ID_MAX)
         return mp__error(err, MP_EINVAL, "", "run id longer than %d bytes", MP_RUN_ID_MAX);
     for (size_t i = 0; i < n; i++)
@@ -83,8 +82,7 @@ int mp__runid_resolve(const char *flag, mp_env_lookup env, void *env_data,
         if (mp__runid_check(explicit_id, &e) < 0)
             return mp__error(err, MP_EUSAGE, src, "%s: %s", src, e.message);
         snprintf(out, MP_RUN_ID_MAX + 1, "%s", explicit_id);
-        if (source)
-            *source = src;
+        if (source) *source = src;
         return 0;
     }
     const char *gh = get(env, env_data, "GITHUB_RUN_ID");
@@ -94,15 +92,13 @@ int mp__runid_resolve(const char *flag, mp_env_lookup env, void *env_data,
         snprintf(buf, sizeof buf, "%.*s-%.*s", MP_RUN_ID_MAX, gh, MP_RUN_ID_MAX,
                  attempt ? attempt : "1");
         src = "GitHub Actions (GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT)";
-        if (source)
-            *source = src;
+        if (source) *source = src;
         return from_ci(buf, src, out, err);
     }
     for (size_t i = 0; i < sizeof ci_sources / sizeof ci_sources[0]; i++) {
         const char *v = get(env, env_data, ci_sources[i].var);
         if (v) {
-            if (source)
-                *source = ci_sources[i].source;
+            if (source) *source = ci_sources[i].source;
             return from_ci(v, ci_sources[i].source, out, err);
         }
     }

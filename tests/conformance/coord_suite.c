@@ -29,9 +29,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define HASH "3f2a-hash"
+#define HASH    "3f2a-hash"
 #define VERSION "0.1.0"
-#define MAXW 16
+#define MAXW    16
 
 typedef struct fx {
     void *run;
@@ -59,8 +59,7 @@ static fx *fx_start(const plan_spec *ps)
     conf_backend_under_test.run_opts(f->run, f->run_id, &f->o);
     mp_error err = {0};
     int rc = mp__coord_master_open(&f->o, &f->m, &err);
-    if (rc)
-        print_error("master open: %s\n", err.message);
+    if (rc) print_error("master open: %s\n", err.message);
     assert_int_equal(rc, 0);
     mp_coord_plan_module *pm = calloc(ps->n + 1, sizeof *pm);
     char **names = calloc(ps->n + 1, sizeof *names);
@@ -69,22 +68,19 @@ static fx *fx_start(const plan_spec *ps)
         char *bar = strchr(names[i], '|');
         pm[i].name = names[i];
         pm[i].cls = bar ? bar + 1 : "";
-        if (bar)
-            *bar = '\0';
+        if (bar) *bar = '\0';
     }
-    mp_coord_plan plan = {.pipeline_hash = HASH,
-                          .version = VERSION,
-                          .instances = ps->instances ? ps->instances : MAXW,
-                          .lease_ms = ps->lease_ms ? ps->lease_ms : 60000,
-                          .worker_timeout_ms = ps->worker_timeout_ms ? ps->worker_timeout_ms
-                                                                     : 60000,
-                          .master_timeout_ms = ps->master_timeout_ms ? ps->master_timeout_ms
-                                                                     : 60000,
-                          .n_modules = ps->n,
-                          .modules = pm};
+    mp_coord_plan plan = {
+        .pipeline_hash = HASH,
+        .version = VERSION,
+        .instances = ps->instances ? ps->instances : MAXW,
+        .lease_ms = ps->lease_ms ? ps->lease_ms : 60000,
+        .worker_timeout_ms = ps->worker_timeout_ms ? ps->worker_timeout_ms : 60000,
+        .master_timeout_ms = ps->master_timeout_ms ? ps->master_timeout_ms : 60000,
+        .n_modules = ps->n,
+        .modules = pm};
     rc = mp__coord_master_publish_plan(f->m, &plan, &err);
-    if (rc)
-        print_error("publish: %s\n", err.message);
+    if (rc) print_error("publish: %s\n", err.message);
     assert_int_equal(rc, 0);
     for (size_t i = 0; i < ps->n; i++)
         free(names[i]);
@@ -127,8 +123,7 @@ static mp_coord_worker *worker(fx *f, int instance, const char *caps)
     mp_error err = {0};
     mp_coord_worker *w = NULL;
     int rc = try_worker(f, instance, id, caps, HASH, VERSION, &w, &err);
-    if (rc)
-        print_error("register %s: %s\n", id, err.message);
+    if (rc) print_error("register %s: %s\n", id, err.message);
     assert_int_equal(rc, 0);
     return w;
 }
@@ -137,8 +132,7 @@ static void enqueue(fx *f, const char *module)
 {
     mp_error err = {0};
     int rc = mp__coord_master_enqueue(f->m, module, &err);
-    if (rc)
-        print_error("enqueue %s: %s\n", module, err.message);
+    if (rc) print_error("enqueue %s: %s\n", module, err.message);
     assert_int_equal(rc, 0);
 }
 
@@ -148,12 +142,10 @@ static void claim(mp_coord_worker *w, int64_t ms, const char *want, mp_coord_lea
     mp_coord_run_state st;
     mp_error err = {0};
     int rc = mp__coord_worker_claim(w, mp__deadline_in(ms), l, &st, &err);
-    if (rc)
-        print_error("claim: %s\n", err.message);
+    if (rc) print_error("claim: %s\n", err.message);
     assert_int_equal(rc, 0);
     assert_int_equal(st, MP_COORD_RUN_ACTIVE);
-    if (want)
-        assert_string_equal(l->module, want);
+    if (want) assert_string_equal(l->module, want);
 }
 
 static void claim_nothing(mp_coord_worker *w, int64_t ms)
@@ -162,8 +154,7 @@ static void claim_nothing(mp_coord_worker *w, int64_t ms)
     mp_coord_run_state st;
     int rc = mp__coord_worker_claim(w, mp__deadline_in(ms), &l, &st, NULL);
     if (rc == 0)
-        print_error("unexpected claim of %s (state %s)\n", l.module,
-                    mp__coord_run_state_name(st));
+        print_error("unexpected claim of %s (state %s)\n", l.module, mp__coord_run_state_name(st));
     assert_int_equal(rc, MP_ETIMEDOUT);
 }
 
@@ -199,11 +190,9 @@ static void next_of(fx *f, mp_coord_event_kind kind, int64_t ms, mp_coord_event 
     for (;;) {
         mp_error err = {0};
         int rc = mp__coord_master_next_event(f->m, dl, ev, &err);
-        if (rc)
-            print_error("waiting for %s: %s\n", mp__coord_event_kind_name(kind), err.message);
+        if (rc) print_error("waiting for %s: %s\n", mp__coord_event_kind_name(kind), err.message);
         assert_int_equal(rc, 0);
-        if (ev->kind == kind)
-            return;
+        if (ev->kind == kind) return;
         mp__coord_event_release(ev);
     }
 }
@@ -303,12 +292,12 @@ static void test_fifo_within_class(void **state)
 static void test_capability_routing(void **state)
 {
     (void)state;
-    const char *mods[] = {"lin|os=linux", "gpu|label=gpu,os=linux", "mac|os=macos",
-                          "any", "pinned|instance=0"};
+    const char *mods[] = {"lin|os=linux", "gpu|label=gpu,os=linux", "mac|os=macos", "any",
+                          "pinned|instance=0"};
     plan_spec ps = {mods, 5, 0, 0, 0, 0};
     fx *f = fx_start(&ps);
     mp_coord_worker *master_side = worker(f, 0, "os=linux");
-    mp_coord_worker *cpu = worker(f, 1, "OS=Linux");          /* case-insensitive */
+    mp_coord_worker *cpu = worker(f, 1, "OS=Linux");            /* case-insensitive */
     mp_coord_worker *gpu = worker(f, 2, "os=linux, label=GPU"); /* order-insensitive */
     enqueue(f, "gpu");
     enqueue(f, "mac");
@@ -348,8 +337,7 @@ static void test_lease_expiry_requeue(void **state)
     assert_string_equal(ev.module, "x");
     assert_string_equal(ev.token, "w1#1");
     mp_coord_requeue_outcome out;
-    assert_int_equal(mp__coord_master_requeue(f->m, "x", ev.token, 3, "lease expired", &out,
-                                              NULL),
+    assert_int_equal(mp__coord_master_requeue(f->m, "x", ev.token, 3, "lease expired", &out, NULL),
                      0);
     assert_int_equal(out, MP_COORD_REQUEUED);
     /* The same token again is stale: the CAS already happened. */
@@ -362,8 +350,7 @@ static void test_lease_expiry_requeue(void **state)
     /* Exhausted: attempt 2 of at most 2 expires. */
     next_of(f, MP_COORD_EV_LEASE_EXPIRED, 2000, &ev);
     assert_string_equal(ev.token, "w2#2");
-    assert_int_equal(mp__coord_master_requeue(f->m, "x", ev.token, 2, "lease expired", &out,
-                                              NULL),
+    assert_int_equal(mp__coord_master_requeue(f->m, "x", ev.token, 2, "lease expired", &out, NULL),
                      0);
     assert_int_equal(out, MP_COORD_EXHAUSTED);
     mp__coord_event_release(&ev);
@@ -528,8 +515,7 @@ static void test_complete_wakes_all(void **state)
 static void assert_took_200(int64_t t0)
 {
     int64_t took = mp__clock_now_ms() - t0;
-    if (took < 100 || took > 300)
-        print_error("took %lld ms, wanted 200 +- 100\n", (long long)took);
+    if (took < 100 || took > 300) print_error("took %lld ms, wanted 200 +- 100\n", (long long)took);
     assert_true(took >= 100 && took <= 300);
 }
 
@@ -666,13 +652,11 @@ static void test_worker_left(void **state)
     int64_t dl = mp__deadline_in(2000);
     for (;;) { /* chatty heartbeats every 50 ms; only silent leaves */
         mp__coord_worker_heartbeat(chatty, NULL);
-        int rc = mp__coord_master_next_event(f->m, mp__deadline_min(dl, mp__deadline_in(50)),
-                                             &ev, NULL);
+        int rc =
+            mp__coord_master_next_event(f->m, mp__deadline_min(dl, mp__deadline_in(50)), &ev, NULL);
         assert_false(mp__deadline_passed(dl));
-        if (rc == 0 && ev.kind == MP_COORD_EV_WORKER_LEFT)
-            break;
-        if (rc == 0)
-            mp__coord_event_release(&ev);
+        if (rc == 0 && ev.kind == MP_COORD_EV_WORKER_LEFT) break;
+        if (rc == 0) mp__coord_event_release(&ev);
     }
     assert_int_equal(ev.instance, 1);
     int64_t took = mp__clock_now_ms() - t0;

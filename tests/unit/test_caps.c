@@ -21,15 +21,15 @@ static void test_uname_names(void **state)
 {
     (void)state;
     char b[32];
-    const char *os[][2] = {{"Linux", "linux"},      {"Darwin", "macos"},
-                           {"Windows_NT", "windows"}, {"MINGW64_NT-10.0", "windows"},
+    const char *os[][2] = {{"Linux", "linux"},           {"Darwin", "macos"},
+                           {"Windows_NT", "windows"},    {"MINGW64_NT-10.0", "windows"},
                            {"CYGWIN_NT-6.1", "windows"}, {"FreeBSD", "freebsd"}};
     for (size_t i = 0; i < sizeof os / sizeof os[0]; i++) {
         mp__caps_os_name(os[i][0], b, sizeof b);
         assert_string_equal(b, os[i][1]);
     }
-    const char *arch[][2] = {{"x86_64", "x86_64"}, {"amd64", "x86_64"}, {"aarch64", "arm64"},
-                             {"arm64", "arm64"},   {"i686", "x86"},     {"armv7l", "arm"},
+    const char *arch[][2] = {{"x86_64", "x86_64"},   {"amd64", "x86_64"},   {"aarch64", "arm64"},
+                             {"arm64", "arm64"},     {"i686", "x86"},       {"armv7l", "arm"},
                              {"riscv64", "riscv64"}, {"PPC64LE", "ppc64le"}};
     for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++) {
         mp__caps_arch_name(arch[i][0], b, sizeof b);
@@ -47,8 +47,7 @@ static char *canon(const char *s)
     char *out = NULL;
     mp_error err = {0};
     int rc = mp__coord_class_canon(s, &out, &err);
-    if (rc)
-        print_error("canon %s: %s\n", s, err.message);
+    if (rc) print_error("canon %s: %s\n", s, err.message);
     assert_int_equal(rc, 0);
     return out;
 }
@@ -78,8 +77,7 @@ static void test_build_and_override(void **state)
     (void)state;
     char *caps = NULL;
     const char *flags[] = {"label=gpu", "Region=EU,label=cuda"};
-    assert_int_equal(mp__caps_build("arch=x86_64,os=linux", "os=Linux-Musl", flags, 2, &caps,
-                                    NULL),
+    assert_int_equal(mp__caps_build("arch=x86_64,os=linux", "os=Linux-Musl", flags, 2, &caps, NULL),
                      0);
     assert_string_equal(caps, "arch=x86_64,label=cuda,label=gpu,os=linux-musl,region=eu");
     free(caps);
@@ -138,10 +136,8 @@ static void test_module_class(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uname_names),
-        cmocka_unit_test(test_canonical_classes),
-        cmocka_unit_test(test_build_and_override),
-        cmocka_unit_test(test_matching),
+        cmocka_unit_test(test_uname_names),        cmocka_unit_test(test_canonical_classes),
+        cmocka_unit_test(test_build_and_override), cmocka_unit_test(test_matching),
         cmocka_unit_test(test_module_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,8 +24,7 @@ static char *encode_ok(const mp_proto_msg *m)
     char *s = NULL;
     mp_error err = {0};
     int rc = mp__proto_encode(m, &s, &err);
-    if (rc)
-        print_error("encode: %s\n", err.message);
+    if (rc) print_error("encode: %s\n", err.message);
     assert_int_equal(rc, 0);
     return s;
 }
@@ -34,8 +33,7 @@ static void decode_ok(const char *s, mp_proto_msg *m)
 {
     mp_error err = {0};
     int rc = mp__proto_decode(s, strlen(s), RUN, m, &err);
-    if (rc)
-        print_error("decode %s: %s\n", s, err.message);
+    if (rc) print_error("decode %s: %s\n", s, err.message);
     assert_int_equal(rc, 0);
 }
 

@@ -20,8 +20,7 @@ static const char *fake_env(const char *name, void *data)
     const char *const *e = data;
     size_t n = strlen(name);
     for (; *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
     return NULL;
 }
 
@@ -30,17 +29,15 @@ static const char *resolve(const char *flag, const char *const *env, const char 
     static char out[MP_RUN_ID_MAX + 1];
     mp_error err = {0};
     int rc = mp__runid_resolve(flag, fake_env, (void *)env, out, source, &err);
-    if (rc)
-        print_error("resolve: %s\n", err.message);
+    if (rc) print_error("resolve: %s\n", err.message);
     assert_int_equal(rc, 0);
     return out;
 }
 
-static const char *const ALL[] = {"MODPIPE_RUN_ID=mine",       "GITHUB_RUN_ID=42",
-                                  "GITHUB_RUN_ATTEMPT=3",      "CI_PIPELINE_ID=gl7",
-                                  "BUILD_BUILDID=az8",         "BUILDKITE_BUILD_ID=bk9",
-                                  "CIRCLE_WORKFLOW_ID=cc10",   "BUILD_TAG=jenkins-x-11",
-                                  NULL};
+static const char *const ALL[] = {
+    "MODPIPE_RUN_ID=mine",     "GITHUB_RUN_ID=42",       "GITHUB_RUN_ATTEMPT=3",
+    "CI_PIPELINE_ID=gl7",      "BUILD_BUILDID=az8",      "BUILDKITE_BUILD_ID=bk9",
+    "CIRCLE_WORKFLOW_ID=cc10", "BUILD_TAG=jenkins-x-11", NULL};
 
 static void test_precedence(void **state)
 {
@@ -76,8 +73,7 @@ static void test_none_is_an_error(void **state)
     const char *none[] = {"HOME=/root", "GIT_COMMIT=abcdef", NULL};
     char out[MP_RUN_ID_MAX + 1];
     mp_error err = {0};
-    assert_int_equal(mp__runid_resolve(NULL, fake_env, (void *)none, out, NULL, &err),
-                     MP_EUSAGE);
+    assert_int_equal(mp__runid_resolve(NULL, fake_env, (void *)none, out, NULL, &err), MP_EUSAGE);
     assert_non_null(strstr(err.message, "--run-id"));
     assert_non_null(strstr(err.message, "MODPIPE_RUN_ID"));
 }

@@ -32,10 +32,8 @@ mp_coord_memory_hub *mp__coord_memory_hub_new(void)
 
 void mp__coord_memory_hub_free(mp_coord_memory_hub *h)
 {
-    if (!h)
-        return;
-    if (h->handles)
-        mp__die("coord.memory: hub freed with %d handle(s) open", h->handles);
+    if (!h) return;
+    if (h->handles) mp__die("coord.memory: hub freed with %d handle(s) open", h->handles);
     for (size_t i = 0; i < h->n_mods; i++) {
         free(h->mods[i].name);
         free(h->mods[i].result);
@@ -64,21 +62,20 @@ void mp__coord_memory_hub_free(mp_coord_memory_hub *h)
 int mp__mem_join(mp_coord_memory_hub *h, const char *run_id, bool master, mp_error *err)
 {
     if (!h)
-        return mp__error(err, MP_EINVAL, "memory:",
-                         "the memory: coordinator needs a hub (in-process only)");
+        return mp__error(err, MP_EINVAL,
+                         "memory:", "the memory: coordinator needs a hub (in-process only)");
     int rc = 0;
     pthread_mutex_lock(&h->mu);
     if (h->run_id[0] && strcmp(h->run_id, run_id) != 0)
-        rc = mp__error(err, MP_EINVAL, "memory:",
-                       "hub belongs to run '%s', refused a handle of run '%.128s'", h->run_id,
-                       run_id);
+        rc = mp__error(err, MP_EINVAL,
+                       "memory:", "hub belongs to run '%s', refused a handle of run '%.128s'",
+                       h->run_id, run_id);
     else if (master && h->master_open)
         rc = mp__error(err, MP_EEXIST, "memory:", "a master is already connected to this run");
     if (rc == 0) {
         snprintf(h->run_id, sizeof h->run_id, "%s", run_id);
         h->handles++;
-        if (master)
-            h->master_open = true;
+        if (master) h->master_open = true;
     }
     pthread_mutex_unlock(&h->mu);
     return rc;
@@ -88,8 +85,7 @@ void mp__mem_leave(mp_coord_memory_hub *h, bool master)
 {
     pthread_mutex_lock(&h->mu);
     h->handles--;
-    if (master)
-        h->master_open = false;
+    if (master) h->master_open = false;
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -111,12 +107,11 @@ static char *dup_or_null(const char *s)
     return s ? mp__xstrdup(s) : NULL;
 }
 
-void mp__mem_event(mp_coord_memory_hub *h, mp_coord_event_kind kind, int instance,
-                   int attempt, const char *worker, const char *module, const char *token,
-                   const char *status, const char *detail)
+void mp__mem_event(mp_coord_memory_hub *h, mp_coord_event_kind kind, int instance, int attempt,
+                   const char *worker, const char *module, const char *token, const char *status,
+                   const char *detail)
 {
-    if (h->ev_head > 0 && h->ev_head == h->n_events)
-        h->ev_head = h->n_events = 0;
+    if (h->ev_head > 0 && h->ev_head == h->n_events) h->ev_head = h->n_events = 0;
     if (h->n_events == h->cap_events) {
         if (h->ev_head > 0) { /* compact before growing */
             memmove(h->events, h->events + h->ev_head,
@@ -144,8 +139,7 @@ void mp__mem_event(mp_coord_memory_hub *h, mp_coord_event_kind kind, int instanc
 mem_module *mp__mem_module(mp_coord_memory_hub *h, const char *name)
 {
     for (size_t i = 0; name && i < h->n_mods; i++)
-        if (strcmp(h->mods[i].name, name) == 0)
-            return &h->mods[i];
+        if (strcmp(h->mods[i].name, name) == 0) return &h->mods[i];
     return NULL;
 }
 
@@ -161,12 +155,9 @@ int mp__mem_fetch(mp_coord_memory_hub *h, const char *module, char **json, mp_er
 
 mp_coord_run_state mp__mem_run_state(mp_coord_memory_hub *h, int64_t now)
 {
-    if (h->completed)
-        return MP_COORD_RUN_COMPLETED;
-    if (h->cancelled)
-        return MP_COORD_RUN_CANCELLED;
-    if (h->planned && now >= h->master_alive_until)
-        return MP_COORD_RUN_MASTER_LOST;
+    if (h->completed) return MP_COORD_RUN_COMPLETED;
+    if (h->cancelled) return MP_COORD_RUN_CANCELLED;
+    if (h->planned && now >= h->master_alive_until) return MP_COORD_RUN_MASTER_LOST;
     return MP_COORD_RUN_ACTIVE;
 }
 

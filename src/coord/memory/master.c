@@ -30,8 +30,7 @@ static mem_master *downcast(mp_coord_master *m)
 static int m_open(const mp_coord_open_opts *o, mp_coord_master **out, mp_error *err)
 {
     int rc = mp__mem_join(o->memory_hub, o->run_id, true, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     mem_master *mm = mp__xcalloc(1, sizeof *mm);
     mm->base.vt = &mp__coord_memory_master_vtable;
     mm->h = o->memory_hub;
@@ -49,10 +48,9 @@ static void m_close(mp_coord_master *m)
 static size_t class_index(mp_coord_memory_hub *h, const char *cls)
 {
     for (size_t i = 0; i < h->n_classes; i++)
-        if (strcmp(h->classes[i].name, cls) == 0)
-            return i;
-    h->classes[h->n_classes] = (mem_class){.name = mp__xstrdup(cls),
-                                           .size = mp__coord_class_size(cls)};
+        if (strcmp(h->classes[i].name, cls) == 0) return i;
+    h->classes[h->n_classes] =
+        (mem_class){.name = mp__xstrdup(cls), .size = mp__coord_class_size(cls)};
     return h->n_classes++;
 }
 
@@ -159,26 +157,23 @@ static int64_t sweep(mp_coord_memory_hub *h, int64_t now)
     int64_t next = MP_DEADLINE_NONE;
     for (size_t i = 0; i < h->n_mods; i++) {
         mem_module *m = &h->mods[i];
-        if (m->state != MEM_LEASED || m->expiry_reported)
-            continue;
+        if (m->state != MEM_LEASED || m->expiry_reported) continue;
         if (m->lease_deadline <= now) {
             m->expiry_reported = true;
-            mp__mem_event(h, MP_COORD_EV_LEASE_EXPIRED, -1, m->attempt, NULL, m->name,
-                          m->token, NULL, "lease expired");
+            mp__mem_event(h, MP_COORD_EV_LEASE_EXPIRED, -1, m->attempt, NULL, m->name, m->token,
+                          NULL, "lease expired");
         } else {
             next = mp__deadline_min(next, m->lease_deadline);
         }
     }
     for (size_t i = 0; i < h->n_workers; i++) {
         mem_worker *w = &h->workers[i];
-        if (!w->alive)
-            continue;
+        if (!w->alive) continue;
         if (w->alive_until <= now) {
             char why[96];
             snprintf(why, sizeof why, "silent for %lld ms", (long long)h->worker_timeout_ms);
             w->alive = false;
-            mp__mem_event(h, MP_COORD_EV_WORKER_LEFT, w->instance, 0, w->id, NULL, NULL, NULL,
-                          why);
+            mp__mem_event(h, MP_COORD_EV_WORKER_LEFT, w->instance, 0, w->id, NULL, NULL, NULL, why);
         } else {
             next = mp__deadline_min(next, w->alive_until);
         }
@@ -186,8 +181,7 @@ static int64_t sweep(mp_coord_memory_hub *h, int64_t now)
     return next;
 }
 
-static int m_next_event(mp_coord_master *m, int64_t deadline, mp_coord_event *ev,
-                        mp_error *err)
+static int m_next_event(mp_coord_master *m, int64_t deadline, mp_coord_event *ev, mp_error *err)
 {
     mp_coord_memory_hub *h = downcast(m)->h;
     int rc = 0;
@@ -208,9 +202,8 @@ static int m_next_event(mp_coord_master *m, int64_t deadline, mp_coord_event *ev
     return rc;
 }
 
-static int m_requeue(mp_coord_master *m, const char *module, const char *token,
-                     int max_attempts, const char *reason, mp_coord_requeue_outcome *out,
-                     mp_error *err)
+static int m_requeue(mp_coord_master *m, const char *module, const char *token, int max_attempts,
+                     const char *reason, mp_coord_requeue_outcome *out, mp_error *err)
 {
     mp_coord_memory_hub *h = downcast(m)->h;
     int rc = 0;
@@ -240,8 +233,7 @@ static int m_cancel(mp_coord_master *m, const char *reason, mp_error *err)
     int rc = 0;
     (void)reason;
     pthread_mutex_lock(&h->mu);
-    if (h->completed)
-        rc = mp__error(err, MP_ESTATE, h->run_id, "cannot cancel a completed run");
+    if (h->completed) rc = mp__error(err, MP_ESTATE, h->run_id, "cannot cancel a completed run");
     h->cancelled = h->cancelled || rc == 0;
     pthread_cond_broadcast(&h->cv_worker);
     pthread_mutex_unlock(&h->mu);

@@ -83,9 +83,9 @@ int mp__mem_join(mp_coord_memory_hub *h, const char *run_id, bool master, mp_err
 void mp__mem_leave(mp_coord_memory_hub *h, bool master); /* takes the lock */
 /* Wait on cv until `deadline` (MP_DEADLINE_NONE: no limit). */
 void mp__mem_wait(mp_coord_memory_hub *h, pthread_cond_t *cv, int64_t deadline);
-void mp__mem_event(mp_coord_memory_hub *h, mp_coord_event_kind kind, int instance,
-                   int attempt, const char *worker, const char *module, const char *token,
-                   const char *status, const char *detail);
+void mp__mem_event(mp_coord_memory_hub *h, mp_coord_event_kind kind, int instance, int attempt,
+                   const char *worker, const char *module, const char *token, const char *status,
+                   const char *detail);
 mem_module *mp__mem_module(mp_coord_memory_hub *h, const char *name);
 int mp__mem_fetch(mp_coord_memory_hub *h, const char *module, char **json, mp_error *err);
 /* The state a worker sees now (ACTIVE, CANCELLED, COMPLETED, MASTER_LOST). */

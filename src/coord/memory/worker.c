@@ -33,8 +33,7 @@ static mem_worker_handle *downcast(mp_coord_worker *w)
 static int w_open(const mp_coord_open_opts *o, mp_coord_worker **out, mp_error *err)
 {
     int rc = mp__mem_join(o->memory_hub, o->run_id, false, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     mem_worker_handle *wh = mp__xcalloc(1, sizeof *wh);
     wh->base.vt = &mp__coord_memory_worker_vtable;
     wh->h = o->memory_hub;
@@ -70,8 +69,7 @@ static bool before(const mem_class *a, const mem_class *b)
 static void compute_serves(mp_coord_memory_hub *h, mem_worker *mw)
 {
     for (size_t c = 0; c < h->n_classes; c++) {
-        if (!mp__coord_class_served(h->classes[c].name, mw->caps))
-            continue;
+        if (!mp__coord_class_served(h->classes[c].name, mw->caps)) continue;
         size_t j = mw->n_serves++;
         while (j > 0 && before(&h->classes[c], &h->classes[mw->serves[j - 1]])) {
             mw->serves[j] = mw->serves[j - 1];
@@ -81,8 +79,7 @@ static void compute_serves(mp_coord_memory_hub *h, mem_worker *mw)
     }
 }
 
-static int check_registration(mp_coord_memory_hub *h, const mp_coord_registration *r,
-                              mp_error *err)
+static int check_registration(mp_coord_memory_hub *h, const mp_coord_registration *r, mp_error *err)
 {
     if (strcmp(r->pipeline_hash, h->hash) != 0)
         return mp__error(err, MP_EINVAL, r->worker,
@@ -93,15 +90,14 @@ static int check_registration(mp_coord_memory_hub *h, const mp_coord_registratio
                          "refused: modpipe version %.40s differs from the master's %.40s",
                          r->version, h->version);
     if (r->instance >= h->instances)
-        return mp__error(err, MP_EINVAL, r->worker,
-                         "refused: instance index %d outside 0..%d", r->instance,
-                         h->instances - 1);
+        return mp__error(err, MP_EINVAL, r->worker, "refused: instance index %d outside 0..%d",
+                         r->instance, h->instances - 1);
     for (size_t i = 0; i < h->n_workers; i++) {
         const mem_worker *o = &h->workers[i];
         if (o->alive && o->instance == r->instance)
             return mp__error(err, MP_EEXIST, r->worker,
-                             "refused: instance index %d is already registered by %s",
-                             r->instance, o->id);
+                             "refused: instance index %d is already registered by %s", r->instance,
+                             o->id);
         if (o->alive && strcmp(o->id, r->worker) == 0)
             return mp__error(err, MP_EEXIST, r->worker, "refused: worker id already registered");
     }
@@ -148,8 +144,7 @@ static int w_register(mp_coord_worker *w, const mp_coord_registration *r, int64_
 /* The registered, live worker of this handle, or an error. */
 static int me(mem_worker_handle *wh, mem_worker **out, mp_error *err)
 {
-    if (wh->idx < 0)
-        return mp__error(err, MP_ESTATE, wh->h->run_id, "worker not registered");
+    if (wh->idx < 0) return mp__error(err, MP_ESTATE, wh->h->run_id, "worker not registered");
     mem_worker *mw = &wh->h->workers[wh->idx];
     if (!mw->alive)
         return mp__error(err, MP_ESTATE, mw->id, "worker was declared gone by the coordinator");
@@ -164,8 +159,7 @@ static mem_module *pop_served(mp_coord_memory_hub *h, const mem_worker *mw)
         mem_module *m = c->head;
         if (m) {
             c->head = m->qnext;
-            if (!c->head)
-                c->tail = NULL;
+            if (!c->head) c->tail = NULL;
             m->qnext = NULL;
             return m;
         }
@@ -184,8 +178,7 @@ static int w_claim(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
     while (rc == 0) {
         int64_t now = mp__clock_now_ms();
         *state = mp__mem_run_state(h, now);
-        if (*state != MP_COORD_RUN_ACTIVE)
-            break;
+        if (*state != MP_COORD_RUN_ACTIVE) break;
         mem_module *m = pop_served(h, mw);
         if (m) {
             m->attempt++;
@@ -210,8 +203,8 @@ static int w_claim(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
     return rc;
 }
 
-static int w_renew(mp_coord_worker *w, const mp_coord_lease *lease,
-                   mp_coord_renew_answer *answer, mp_error *err)
+static int w_renew(mp_coord_worker *w, const mp_coord_lease *lease, mp_coord_renew_answer *answer,
+                   mp_error *err)
 {
     mem_worker_handle *wh = downcast(w);
     mp_coord_memory_hub *h = wh->h;
@@ -257,8 +250,8 @@ static int w_complete(mp_coord_worker *w, const mp_coord_lease *lease, const cha
         const mem_worker *mw = wh->idx >= 0 ? &h->workers[wh->idx] : NULL;
         m->state = MEM_DONE;
         m->result = mp__xstrdup(result_json);
-        mp__mem_event(h, MP_COORD_EV_RESULT, mw ? mw->instance : -1, m->attempt,
-                      mw ? mw->id : NULL, m->name, m->token, status, NULL);
+        mp__mem_event(h, MP_COORD_EV_RESULT, mw ? mw->instance : -1, m->attempt, mw ? mw->id : NULL,
+                      m->name, m->token, status, NULL);
         m->token[0] = '\0';
     }
     pthread_mutex_unlock(&h->mu);
@@ -281,24 +274,20 @@ static int w_heartbeat(mp_coord_worker *w, mp_error *err)
     mem_worker *mw = NULL;
     pthread_mutex_lock(&h->mu);
     int rc = me(wh, &mw, err);
-    if (rc == 0)
-        mw->alive_until = mp__clock_now_ms() + h->worker_timeout_ms;
+    if (rc == 0) mw->alive_until = mp__clock_now_ms() + h->worker_timeout_ms;
     pthread_mutex_unlock(&h->mu);
     return rc;
 }
 
-static int w_observe(mp_coord_worker *w, int64_t deadline, mp_coord_run_state *state,
-                     mp_error *err)
+static int w_observe(mp_coord_worker *w, int64_t deadline, mp_coord_run_state *state, mp_error *err)
 {
     mp_coord_memory_hub *h = downcast(w)->h;
     int rc = 0;
     pthread_mutex_lock(&h->mu);
-    if (!h->planned)
-        rc = mp__error(err, MP_ESTATE, h->run_id, "no plan published yet");
+    if (!h->planned) rc = mp__error(err, MP_ESTATE, h->run_id, "no plan published yet");
     while (rc == 0) {
         *state = mp__mem_run_state(h, mp__clock_now_ms());
-        if (*state != MP_COORD_RUN_ACTIVE || mp__deadline_passed(deadline))
-            break;
+        if (*state != MP_COORD_RUN_ACTIVE || mp__deadline_passed(deadline)) break;
         mp__mem_wait(h, &h->cv_worker, mp__deadline_min(deadline, h->master_alive_until));
     }
     pthread_mutex_unlock(&h->mu);
