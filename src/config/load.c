@@ -36,8 +36,13 @@ static void on_dup(void *data, const mp_ynode *map, const mp_ydup *dup)
                          mp__load_quote(l, dup->key->str), dup->first_line);
 }
 
-static int too_big(mp_error *err, const char *where, unsigned long long size)
+/* size is exact for a regular file; from a pipe or device only a lower
+ * bound is known (what was read before giving up). */
+static int too_big(mp_error *err, const char *where, unsigned long long size, int exact)
 {
+    if (!exact)
+        return mp__error(err, MP_ETOOBIG, where,
+                         "pipeline file is more than 8 MiB; the limit is 8 MiB");
     return mp__error(err, MP_ETOOBIG, where, "pipeline file is %llu bytes; the limit is 8 MiB",
                      size);
 }
@@ -48,7 +53,7 @@ int mp_pipeline_load_string(mp_pipeline *p, const char *yaml, size_t len, const 
     if (!p || (!yaml && len))
         return mp__error(err, MP_EINVAL, "", "no pipeline or no input to load");
     const char *file = mp__arena_strdup(p->arena, display_name ? display_name : "<string>");
-    if (len > MP_YAML_MAX_BYTES) return too_big(err, file, len);
+    if (len > MP_YAML_MAX_BYTES) return too_big(err, file, len, 1);
     if (!p->diags.arena) p->diags.arena = p->arena;
 
     size_t before = problem_total(p), first = p->diags.list.n;
@@ -86,7 +91,7 @@ static int read_all(int fd, const struct stat *st, const char *path, char **out,
         if (len == cap) {
             if (cap > MP_YAML_MAX_BYTES) {
                 free(buf);
-                return too_big(err, path, (unsigned long long)len);
+                return too_big(err, path, (unsigned long long)len, 0);
             }
             cap *= 2;
             buf = mp__xrealloc(buf, cap);
@@ -102,7 +107,7 @@ static int read_all(int fd, const struct stat *st, const char *path, char **out,
         len += (size_t)n;
         if (len > MP_YAML_MAX_BYTES) {
             free(buf);
-            return too_big(err, path, (unsigned long long)len);
+            return too_big(err, path, (unsigned long long)len, 0);
         }
     }
     *out = buf;
@@ -131,7 +136,7 @@ int mp_pipeline_load_file(mp_pipeline *p, const char *path, mp_error *err)
     }
     if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > MP_YAML_MAX_BYTES) {
         close(fd);
-        return too_big(err, path, (unsigned long long)st.st_size);
+        return too_big(err, path, (unsigned long long)st.st_size, 1);
     }
     char *buf = NULL;
     size_t len = 0;

@@ -269,6 +269,7 @@ static void load_module(mp_loader *l, mp_module_decl *d, const mp_ynode *val)
     if (val->type != MP_YT_MAP) {
         mp__load_problem(l, mp__load_pos(l, val), "%s must be a mapping, not %s", ctx,
                          mp__ytype_name(val->type));
+        d->proto.run_written = true; /* reported: no "has no run" on top */
         return;
     }
     for (size_t i = 0; i < val->n; i++) {

@@ -7,15 +7,17 @@
  * container ends they are copied into an exactly sized arena array and
  * popped. So memory is the final tree plus one pointer per pending node.
  *
- * The node budget counts every node when it is created and, for an alias,
- * the weight of the node it points at, so a document that would expand to
- * more than MP_YAML_MAX_NODES stops at the alias that crosses the line,
- * after at most that much work.
+ * Two budgets: every node written in the file counts against
+ * MP_YAML_MAX_NODES, and every alias counts the weight of the node it points
+ * at against MP_YAML_MAX_ALIASED, so a document whose aliases would expand
+ * past that stops at the alias that crosses the line, after at most that
+ * much work (and the model built from it stays small).
  */
 #include "config/yaml_tree.h"
 #include "core/strmap.h"
 #include "core/xalloc.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -38,7 +40,8 @@ typedef struct builder {
     const mp_ynode **kids;
     size_t nkids, capkids;
     mp_strmap anchors; /* anchor name (arena) -> mp_ynode* */
-    size_t total;      /* node budget used */
+    size_t total;      /* nodes written in the file */
+    size_t aliased;    /* nodes added again through aliases */
     const mp_ynode *root;
     unsigned docs;
 } builder;
@@ -100,7 +103,10 @@ static void report_libyaml(builder *b, const yaml_parser_t *ps)
 static const char *tag_display(const char *tag)
 {
     size_t n = strlen(TAG_PREFIX);
-    return strncmp(tag, TAG_PREFIX, n) == 0 ? tag + n - 2 : tag;
+    if (strncmp(tag, TAG_PREFIX, n) != 0) return tag;
+    static _Thread_local char buf[128];
+    snprintf(buf, sizeof(buf), "!!%s", tag + n);
+    return buf;
 }
 
 /* ------------------------------------------------------------- scalars */
@@ -159,8 +165,18 @@ static bool budget(builder *b, size_t w, yaml_mark_t m)
 {
     b->total += w;
     if (b->total <= MP_YAML_MAX_NODES) return true;
-    mp__diag_add(b->d, pos_mark(b, m), "document expands to more than %zu nodes (alias bomb?)",
-                 MP_YAML_MAX_NODES);
+    mp__diag_add(b->d, pos_mark(b, m), "document has more than %zu nodes", MP_YAML_MAX_NODES);
+    return false;
+}
+
+/* Count the `w` nodes an alias adds again; false (problem recorded) past
+ * MP_YAML_MAX_ALIASED, which is what stops a "billion laughs". */
+static bool alias_budget(builder *b, size_t w, yaml_mark_t m)
+{
+    b->aliased += w;
+    if (b->aliased <= MP_YAML_MAX_ALIASED) return true;
+    mp__diag_add(b->d, pos_mark(b, m), "aliases expand to more than %zu nodes (alias bomb?)",
+                 MP_YAML_MAX_ALIASED);
     return false;
 }
 
@@ -373,7 +389,7 @@ static bool on_alias(builder *b, const yaml_event_t *ev)
                      "alias \"*%s\" has no anchor \"&%s\" before it", name, name);
         return false;
     }
-    if (!budget(b, target->weight, ev->start_mark)) return false;
+    if (!alias_budget(b, target->weight, ev->start_mark)) return false;
     node_done(b, target, NULL);
     return true;
 }

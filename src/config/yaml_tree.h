@@ -7,10 +7,12 @@
  * limits of a pipeline file:
  *   - input larger than MP_YAML_MAX_BYTES (the caller refuses it first),
  *   - nesting deeper than MP_YAML_MAX_DEPTH,
- *   - more than MP_YAML_MAX_NODES nodes counting every alias as a copy of
- *     what it points at (a "billion laughs" stops there); every node
- *     takes at least two bytes of input, so a file within the size limit
- *     reaches the limit only through aliases,
+ *   - more than MP_YAML_MAX_NODES nodes written in the file (every node
+ *     takes at least two bytes, so this is a safety net behind the size
+ *     limit),
+ *   - aliases adding more than MP_YAML_MAX_ALIASED nodes again, counting
+ *     every alias as a copy of what it points at (a "billion laughs" stops
+ *     there, and the model built from aliases stays small),
  *   - more than one document.
  * An alias is the anchored node itself (shared, never copied), so the tree
  * is a DAG; an anchor is only visible once its node is complete, so there
@@ -41,6 +43,7 @@
 #define MP_YAML_MAX_BYTES ((size_t)8 * 1024 * 1024)
 #define MP_YAML_MAX_DEPTH 64
 #define MP_YAML_MAX_NODES ((size_t)5000000)
+#define MP_YAML_MAX_ALIASED ((size_t)100000)
 
 typedef enum mp_ytype {
     MP_YT_NULL,

@@ -92,9 +92,14 @@ static void check_module_ref(checker *c, const mp_module *m, mp_pos pos, const m
         if (l) t = p->modules.v[l->idx.v[0]];
     }
     if (t && c->mark[t->index] == m->index + 1) return;
+    /* Suggest a dependency only for a name that is no module at all (a
+     * typo); for an existing module the fix is to add it to depends_on. */
     const char *sug = NULL;
-    if (m->depends_on.n)
+    if (!t && m->depends_on.n)
         sug = mp__suggestv(name, &m->depends_on.v[0].s, m->depends_on.n, sizeof(mp_pstr));
+    if (sug && !mp__strmap_get(&p->module_by_name, sug) &&
+        !mp__strmap_get(&p->instances_by_base, sug))
+        sug = NULL; /* never suggest a dependency that is itself unknown */
     if (sug && strcmp(sug, name) != 0)
         mp__problem(p, pos,
                     "module \"%s\" uses %s but \"%s\" is not in its depends_on; did you "

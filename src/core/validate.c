@@ -17,6 +17,11 @@
 
 int mp__problem(mp_pipeline *p, mp_pos pos, const char *fmt, ...)
 {
+    size_t limit = p->diags.limit ? p->diags.limit : 1000;
+    if (p->diags.list.n >= limit) { /* full: count it, keep nothing */
+        p->diags.dropped++;
+        return 0;
+    }
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
