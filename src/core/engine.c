@@ -163,7 +163,10 @@ static void read_stop(engine *e)
     if (signo <= 0) return;
     if (!e->run->interrupted_by) e->run->interrupted_by = signo;
     if (mp__sched_stopping(e->sched)) {
-        /* Asked while already stopping: always_run modules are stopped too. */
+        /* Asked while already stopping: always_run modules are stopped
+         * too, and those that have not started never will. */
+        mp__sched_abort(e->sched);
+        report_settled(e);
         cancel_active(e, 1);
         return;
     }

@@ -818,9 +818,13 @@ static void test_second_signal_stops_always_run(void **state)
     f->r.signo = SIGTERM;
     run_yaml(f, "version: 1\n"
                 "modules:\n"
-                "  ar: {always_run: true, run: \"sleep 30\"}\n");
+                "  ar: {always_run: true, run: \"sleep 30\"}\n"
+                "  after-ar: {always_run: true, depends_on: [ar], run: \"echo ran\"}\n");
     assert_int_equal(f->run.interrupted_by, SIGTERM);
     assert_int_equal(R(f, "ar")->status, MP_STATUS_CANCELLED);
+    /* Waiting always_run modules never start after the second request. */
+    assert_int_equal(R(f, "after-ar")->status, MP_STATUS_CANCELLED);
+    assert_int_equal(R(f, "after-ar")->attempts, 0);
     assert_true(f->wall_ms < 5000);
 }
 
