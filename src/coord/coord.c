@@ -126,6 +126,22 @@ int mp__coord_master_requeue(mp_coord_master *m, const char *module, const char 
     return m->vt->requeue(m, module, token, max_attempts, reason ? reason : "requeued", out, err);
 }
 
+int mp__coord_master_settle(mp_coord_master *m, const char *module, const char *result_json,
+                            mp_error *err)
+{
+    mp_proto_msg msg;
+    int rc = mp__proto_decode(result_json, strlen(result_json), m->run_id, &msg, err);
+    if (rc < 0) return rc;
+    if (msg.type != MP_PROTO_RESULT)
+        rc = mp__error(err, MP_EINVAL, module, "%s message where a result was expected",
+                       mp__proto_type_name(msg.type));
+    else if (strcmp(msg.u.res.module, module) != 0)
+        rc = mp__error(err, MP_EINVAL, module, "result is for module '%.200s'", msg.u.res.module);
+    if (rc == 0) rc = m->vt->settle(m, module, result_json, err);
+    mp__proto_msg_release(&msg);
+    return rc;
+}
+
 int mp__coord_master_cancel(mp_coord_master *m, const char *reason, mp_error *err)
 {
     return m->vt->cancel(m, reason ? reason : "cancelled", err);

@@ -39,8 +39,17 @@
  *     leases, rejections) and requeues an expired lease at the FRONT of its
  *     queue (compare-and-set on the token; the next claim gets attempt+1),
  *     or learns the attempts are exhausted.
- *   - cancel and complete are run-wide broadcasts: blocked claimers wake,
- *     renew answers cancel, observe reports the state.
+ *   - cancel and complete are run-wide broadcasts. complete ends the run:
+ *     blocked claimers wake with COMPLETED. cancel means the run is
+ *     stopping (on_failure stop, an interrupt): renew answers cancel (and
+ *     still extends the lease: an always_run module keeps running),
+ *     observe reports CANCELLED, and claims go on serving what the master
+ *     still enqueues -- after a stop that is only always_run modules
+ *     (DESIGN §2), which must run in a distributed run too (§7.8).
+ *   - The master settles the modules it decides without a worker
+ *     (skipped, dependency_failed, cancelled before they ran, no instance
+ *     able to run them, attempts exhausted): their result is stored like
+ *     a worker's, so a dependent's worker fetches every dependency alike.
  *   - The master renews a liveness key; workers that see it lapse report
  *     MP_COORD_RUN_MASTER_LOST.
  *
@@ -223,6 +232,8 @@ struct mp_coord_master_vtable {
     int (*complete)(mp_coord_master *m, mp_error *err);
     int (*heartbeat)(mp_coord_master *m, mp_error *err);
     int (*fetch_result)(mp_coord_master *m, const char *module, char **json, mp_error *err);
+    /* result_json was decoded and checked by the wrapper (run, module). */
+    int (*settle)(mp_coord_master *m, const char *module, const char *result_json, mp_error *err);
 };
 
 struct mp_coord_worker_vtable {
@@ -281,7 +292,16 @@ int mp__coord_master_next_event(mp_coord_master *m, int64_t deadline, mp_coord_e
 int mp__coord_master_requeue(mp_coord_master *m, const char *module, const char *token,
                              int max_attempts, const char *reason, mp_coord_requeue_outcome *out,
                              mp_error *err);
-/* Broadcasts. Both are idempotent; cancel after complete is MP_ESTATE. */
+/* Store the result message (dist/proto.h, this run, for `module`) of a
+ * module the master decided without running it, or took back from its
+ * queue (a queued module is removed from it). Nothing is told to the
+ * master (it decided). MP_ESTATE when the module is leased or has a
+ * result; MP_ENOENT when it is not in the plan. */
+int mp__coord_master_settle(mp_coord_master *m, const char *module, const char *result_json,
+                            mp_error *err);
+/* Broadcasts. Both are idempotent; cancel after complete is MP_ESTATE.
+ * After cancel, enqueue still works (always_run modules); after complete
+ * it is MP_ESTATE. */
 int mp__coord_master_cancel(mp_coord_master *m, const char *reason, mp_error *err);
 int mp__coord_master_complete(mp_coord_master *m, mp_error *err);
 /* Extend the master's liveness by the plan's master_timeout_ms. */
@@ -305,12 +325,15 @@ const char *mp__coord_worker_backend(const mp_coord_worker *w);
 int mp__coord_worker_register(mp_coord_worker *w, const mp_coord_registration *reg,
                               int64_t deadline, mp_error *err);
 /* Block until a module of a served class is available, the run is
- * cancelled/completed/master lost, or the deadline (MP_ETIMEDOUT).
+ * completed or its master lost, or the deadline (MP_ETIMEDOUT). A
+ * cancelled run still hands out what is enqueued (see above): *state is
+ * never CANCELLED here; renew and observe tell a worker of a cancel.
  * Returns 0 with *state ACTIVE and *lease filled when a module was
  * claimed, or 0 with *state telling why nothing will come. */
 int mp__coord_worker_claim(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
                            mp_coord_run_state *state, mp_error *err);
-/* Never blocks beyond one round trip. */
+/* Never blocks beyond one round trip. OK and CANCEL both extend the
+ * lease by lease_ms. */
 int mp__coord_worker_renew(mp_coord_worker *w, const mp_coord_lease *lease,
                            mp_coord_renew_answer *answer, mp_error *err);
 /* Store the result of a leased module: result_json must be a result

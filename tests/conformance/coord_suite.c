@@ -21,6 +21,7 @@
 #include "dist/proto.h"
 #include "os/clock.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -460,12 +461,15 @@ static void *wait_thread(void *arg)
     return NULL;
 }
 
-/* Block 4 claimers and an observer, broadcast with `fn`, check all wake
- * within 300 ms with state `want`. */
+/* Block 4 claimers and an observer, broadcast, check every one that
+ * should wake does within 300 ms with state `want`. complete wakes them
+ * all; cancel wakes the observer only (a cancelled run is stopping, not
+ * over): the claimers go on waiting and get what is enqueued after the
+ * cancel (always_run modules, coord.h). */
 static void broadcast_wakes(bool cancel, mp_coord_run_state want)
 {
-    const char *mods[] = {"x"};
-    plan_spec ps = {mods, 1, 0, 0, 0, 0};
+    const char *mods[] = {"x", "a1", "a2", "a3", "a4"};
+    plan_spec ps = {mods, 5, 0, 0, 0, 0};
     fx *f = fx_start(&ps);
     waiter x[5];
     pthread_t t[5];
@@ -480,23 +484,77 @@ static void broadcast_wakes(bool cancel, mp_coord_run_state want)
         rc = mp__coord_master_next_event(f->m, mp__deadline_in(150), &ev, NULL);
     }
     int64_t t0 = mp__clock_now_ms();
-    if (cancel)
+    if (cancel) {
         assert_int_equal(mp__coord_master_cancel(f->m, "interrupted", NULL), 0);
-    else
-        assert_int_equal(mp__coord_master_complete(f->m, NULL), 0);
+        pthread_join(t[4], NULL); /* the observer sees it */
+        assert_int_equal(x[4].rc, 0);
+        assert_int_equal(x[4].st, MP_COORD_RUN_CANCELLED);
+        assert_true(x[4].woke_at - t0 < 300);
+        usleep(100 * 1000); /* the claimers stay blocked ... */
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(pthread_tryjoin_np(t[i], NULL), EBUSY);
+        const char *always[] = {"a1", "a2", "a3", "a4"};
+        for (int i = 0; i < 4; i++) /* ... and get what is still enqueued */
+            enqueue(f, always[i]);
+        for (int i = 0; i < 4; i++) {
+            pthread_join(t[i], NULL);
+            assert_int_equal(x[i].rc, 0);
+            assert_int_equal(x[i].st, MP_COORD_RUN_ACTIVE);
+        }
+        mp_coord_run_state st;
+        assert_int_equal(mp__coord_worker_observe(x[0].w, mp__deadline_in(5000), &st, NULL), 0);
+        assert_int_equal(st, want);
+        fx_end(f);
+        return;
+    }
+    assert_int_equal(mp__coord_master_complete(f->m, NULL), 0);
     for (int i = 0; i < 5; i++) {
         pthread_join(t[i], NULL);
         assert_int_equal(x[i].rc, 0);
         assert_int_equal(x[i].st, want);
         assert_true(x[i].woke_at - t0 < 300);
     }
-    /* Later calls answer at once. */
+    /* Later calls answer at once; nothing can be enqueued any more. */
     mp_coord_lease l;
     mp_coord_run_state st;
     assert_int_equal(mp__coord_worker_claim(x[0].w, mp__deadline_in(5000), &l, &st, NULL), 0);
     assert_int_equal(st, want);
-    if (cancel) /* nothing can be enqueued into a cancelled run */
-        assert_int_equal(mp__coord_master_enqueue(f->m, "x", NULL), MP_ESTATE);
+    assert_int_equal(mp__coord_master_enqueue(f->m, "x", NULL), MP_ESTATE);
+    fx_end(f);
+}
+
+/* The master settles modules it decided itself: a queued one leaves its
+ * queue, a result is stored for workers to fetch, a leased or finished
+ * one is refused, a foreign result too. */
+static void test_settle(void **state)
+{
+    (void)state;
+    const char *mods[] = {"q", "s", "l"};
+    plan_spec ps = {mods, 3, 0, 0, 0, 0};
+    fx *f = fx_start(&ps);
+    mp_coord_worker *w = worker(f, 1, "");
+    enqueue(f, "q");
+    enqueue(f, "l");
+    char *js = result_for(f->run_id, "q", "master", "master");
+    assert_int_equal(mp__coord_master_settle(f->m, "q", js, NULL), 0);
+    assert_int_equal(mp__coord_master_settle(f->m, "q", js, NULL), MP_ESTATE);
+    assert_int_equal(mp__coord_master_settle(f->m, "s", js, NULL), MP_EINVAL); /* for q */
+    free(js);
+    js = result_for(f->run_id, "s", "master", "master");
+    assert_int_equal(mp__coord_master_settle(f->m, "s", js, NULL), 0);
+    free(js);
+    mp_coord_lease l;
+    claim(w, 1000, "l", &l); /* q left its queue */
+    js = result_for(f->run_id, "l", "master", "master");
+    assert_int_equal(mp__coord_master_settle(f->m, "l", js, NULL), MP_ESTATE);
+    free(js);
+    js = result_for("another-run", "x", "master", "master");
+    assert_int_equal(mp__coord_master_settle(f->m, "x", js, NULL), MP_EINVAL);
+    free(js);
+    char *json = NULL;
+    assert_int_equal(mp__coord_worker_fetch_result(w, "s", &json, NULL), 0);
+    assert_non_null(strstr(json, "\"s\""));
+    free(json);
     fx_end(f);
 }
 
@@ -731,6 +789,7 @@ static const struct CMUnitTest cases[] = {
     CONF_CASE(fencing),
     CONF_CASE(renew_lost_cancel),
     CONF_CASE(cancel_wakes_claimers),
+    CONF_CASE(settle),
     CONF_CASE(complete_wakes_all),
     CONF_CASE(deadlines_honoured),
     CONF_CASE(registration_refused),

@@ -156,8 +156,8 @@ int mp__mem_fetch(mp_coord_memory_hub *h, const char *module, char **json, mp_er
 mp_coord_run_state mp__mem_run_state(mp_coord_memory_hub *h, int64_t now)
 {
     if (h->completed) return MP_COORD_RUN_COMPLETED;
-    if (h->cancelled) return MP_COORD_RUN_CANCELLED;
     if (h->planned && now >= h->master_alive_until) return MP_COORD_RUN_MASTER_LOST;
+    if (h->cancelled) return MP_COORD_RUN_CANCELLED;
     return MP_COORD_RUN_ACTIVE;
 }
 

@@ -140,9 +140,8 @@ static int m_enqueue(mp_coord_master *m, const char *module, mp_error *err)
     mem_module *mod = mp__mem_module(h, module);
     if (!mod)
         rc = mp__error(err, MP_ENOENT, module ? module : "", "module not in the plan");
-    else if (h->cancelled || h->completed)
-        rc = mp__error(err, MP_ESTATE, module, "the run is %s",
-                       h->completed ? "complete" : "cancelled");
+    else if (h->completed)
+        rc = mp__error(err, MP_ESTATE, module, "the run is complete");
     else if (mod->state != MEM_IDLE)
         rc = mp__error(err, MP_ESTATE, module, "already enqueued");
     else
@@ -227,6 +226,43 @@ static int m_requeue(mp_coord_master *m, const char *module, const char *token, 
     return rc;
 }
 
+/* Take m out of its class queue (it is there: MEM_QUEUED). */
+static void queue_remove(mp_coord_memory_hub *h, mem_module *m)
+{
+    mem_class *c = &h->classes[m->cls];
+    mem_module **pp = &c->head, *prev = NULL;
+    while (*pp && *pp != m) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (!*pp) return;
+    *pp = m->qnext;
+    if (c->tail == m) c->tail = prev;
+    m->qnext = NULL;
+}
+
+static int m_settle(mp_coord_master *m, const char *module, const char *result_json,
+                    mp_error *err)
+{
+    mp_coord_memory_hub *h = downcast(m)->h;
+    int rc = 0;
+    pthread_mutex_lock(&h->mu);
+    mem_module *mod = mp__mem_module(h, module);
+    if (!mod)
+        rc = mp__error(err, MP_ENOENT, module ? module : "", "module not in the plan");
+    else if (mod->state == MEM_LEASED || mod->state == MEM_DONE)
+        rc = mp__error(err, MP_ESTATE, module, "module is %s",
+                       mod->state == MEM_DONE ? "already done" : "leased");
+    else {
+        if (mod->state == MEM_QUEUED) queue_remove(h, mod);
+        mod->state = MEM_DONE;
+        mod->token[0] = '\0';
+        mod->result = mp__xstrdup(result_json);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
 static int m_cancel(mp_coord_master *m, const char *reason, mp_error *err)
 {
     mp_coord_memory_hub *h = downcast(m)->h;
@@ -287,4 +323,5 @@ const mp_coord_master_vtable mp__coord_memory_master_vtable = {
     .complete = m_complete,
     .heartbeat = m_heartbeat,
     .fetch_result = m_fetch_result,
+    .settle = m_settle,
 };

@@ -88,7 +88,8 @@ void mp__mem_event(mp_coord_memory_hub *h, mp_coord_event_kind kind, int instanc
                    const char *detail);
 mem_module *mp__mem_module(mp_coord_memory_hub *h, const char *name);
 int mp__mem_fetch(mp_coord_memory_hub *h, const char *module, char **json, mp_error *err);
-/* The state a worker sees now (ACTIVE, CANCELLED, COMPLETED, MASTER_LOST). */
+/* The state a worker sees now: COMPLETED, else MASTER_LOST, else
+ * CANCELLED (a stopping run whose master is gone is lost), else ACTIVE. */
 mp_coord_run_state mp__mem_run_state(mp_coord_memory_hub *h, int64_t now);
 void mp__mem_queue_push(mp_coord_memory_hub *h, mem_module *m, bool front);
 

@@ -178,6 +178,9 @@ static int w_claim(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
     while (rc == 0) {
         int64_t now = mp__clock_now_ms();
         *state = mp__mem_run_state(h, now);
+        /* A cancelled run is stopping, not over: always_run modules the
+         * master still enqueues are served (coord.h). */
+        if (*state == MP_COORD_RUN_CANCELLED) *state = MP_COORD_RUN_ACTIVE;
         if (*state != MP_COORD_RUN_ACTIVE) break;
         mem_module *m = pop_served(h, mw);
         if (m) {
@@ -213,12 +216,12 @@ static int w_renew(mp_coord_worker *w, const mp_coord_lease *lease, mp_coord_ren
     mem_module *m = mp__mem_module(h, lease->module);
     if (!m || m->state != MEM_LEASED || strcmp(m->token, lease->token) != 0) {
         *answer = MP_COORD_RENEW_LOST;
-    } else if (h->cancelled || h->completed) {
-        *answer = MP_COORD_RENEW_CANCEL;
     } else {
+        /* Extended in both cases: an always_run module keeps running
+         * through a cancel (coord.h). */
         m->lease_deadline = mp__clock_now_ms() + h->lease_ms;
         m->expiry_reported = false;
-        *answer = MP_COORD_RENEW_OK;
+        *answer = h->cancelled || h->completed ? MP_COORD_RENEW_CANCEL : MP_COORD_RENEW_OK;
     }
     pthread_mutex_unlock(&h->mu);
     return 0;
