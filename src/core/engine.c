@@ -15,8 +15,13 @@
  * every active module is stepped (non-blocking), then new modules start
  * while fewer than `parallelism` are active.
  *
- * Shutdown order: the loop ends when the scheduler has every module
- * terminal and none is active (so every process group is gone and every
+ * Who decides what runs is a driver (engine.h): the scheduler for
+ * mp__engine_run (the local driver below), a distributed instance's
+ * worker for mp__engine_drive. The loop also polls the driver's fd and
+ * wakes at its deadline.
+ *
+ * Shutdown order: the loop ends when the driver says the run is finished
+ * (the scheduler: every module terminal) and none is active (so every process group is gone and every
  * thread joined) -> orphans re-parented to us are killed -> excluded
  * modules are given their result -> verdict -> sinks' run_finished ->
  * the scheduler, module states and fds are freed.
@@ -118,9 +123,17 @@ static void cancel_active(engine *e, int all)
     free(copy);
 }
 
+int mp__eng_stopping(engine *e)
+{
+    const char *why = NULL;
+    return e->drv.vt->stopping(e->drv.data, &why);
+}
+
 static void handle_stop(engine *e)
 {
-    if (e->stop_handled || !mp__sched_stopping(e->sched)) return;
+    const char *why = NULL;
+    if (e->stop_handled || !e->drv.vt->stopping(e->drv.data, &why)) return;
+    if (!e->stop_reason && why) e->stop_reason = mp__arena_strdup(e->run->arena, why);
     e->stop_handled = 1;
     cancel_active(e, 0);
 }
@@ -133,15 +146,94 @@ void mp__eng_module_done(engine *e, size_t i, mp_status st)
             break;
         }
     }
+    mp__eng_emit_finished(e, i);
+    e->drv.vt->done(e->drv.data, e, i, st);
+    handle_stop(e);
+}
+
+/* ------------------------------------------------- the local driver */
+
+/* The scheduler decides (mp__engine_run); data is the engine. */
+static long local_next(void *data, mp_engine *e)
+{
+    (void)data;
+    return mp__sched_next(e->sched);
+}
+
+static void local_done(void *data, mp_engine *e, size_t i, mp_status st)
+{
+    (void)data;
     int was_stopping = mp__sched_stopping(e->sched);
     mp__sched_done(e->sched, i, st);
     if (!was_stopping && mp__sched_stopping(e->sched) && !e->stop_reason)
         e->stop_reason =
             mp__arena_printf(e->run->arena, "run stopped after \"%s\" %s", e->p->modules.v[i]->name,
                              st == MP_STATUS_TIMED_OUT ? "timed out" : "failed");
-    mp__eng_emit_finished(e, i);
     report_settled(e);
-    handle_stop(e);
+}
+
+static int local_stopping(void *data, const char **reason)
+{
+    engine *e = data;
+    *reason = e->stop_reason;
+    return mp__sched_stopping(e->sched);
+}
+
+static int local_finished(void *data)
+{
+    engine *e = data;
+    return mp__sched_finished(e->sched);
+}
+
+static void local_wait(void *data, int *fd, int64_t *deadline)
+{
+    (void)data;
+    *fd = -1;
+    *deadline = MP_DEADLINE_NONE;
+}
+
+static void local_step(void *data, mp_engine *e)
+{
+    (void)data;
+    report_settled(e);
+}
+
+static const mp_engine_driver_vtable local_driver = {
+    .name = "local",
+    .next = local_next,
+    .done = local_done,
+    .stopping = local_stopping,
+    .finished = local_finished,
+    .wait = local_wait,
+    .step = local_step,
+};
+
+/* ------------------------------------------------- for other drivers */
+
+mp_result *mp__engine_result(mp_engine *e, size_t i)
+{
+    return &e->run->results[i];
+}
+
+mp_arena *mp__engine_arena(mp_engine *e)
+{
+    return e->run->arena;
+}
+
+int mp__engine_module_active(const mp_engine *e, size_t i)
+{
+    return e->mods[i].phase != MOD_IDLE && e->mods[i].phase != MOD_DONE;
+}
+
+size_t mp__engine_active_count(const mp_engine *e)
+{
+    return e->nactive;
+}
+
+void mp__engine_cancel_module(mp_engine *e, size_t i, const char *reason)
+{
+    if (mp__engine_module_active(e, i))
+        mp__eng_module_cancel(e, i, mp__arena_strdup(e->run->arena, reason));
 }
 
 /* stop_fd is readable. */
@@ -183,8 +275,11 @@ static void read_stop(engine *e)
 static void start_ready(engine *e)
 {
     long i;
-    while (e->nactive < (size_t)e->parallelism && (i = mp__sched_next(e->sched)) >= 0) {
+    while (e->nactive < (size_t)e->parallelism && (i = e->drv.vt->next(e->drv.data, e)) >= 0) {
         e->active[e->nactive++] = (size_t)i;
+        /* A driver may run a module again (a lease it lost and claimed
+         * back): every start begins from a clean state. */
+        memset(&e->mods[i], 0, sizeof e->mods[i]);
         e->mods[i].e = e;
         e->mods[i].idx = (size_t)i;
         mp__eng_module_begin(e, (size_t)i);
@@ -200,17 +295,21 @@ static void drain_notify(engine *e)
 
 static void run_loop(engine *e)
 {
-    size_t cap = 2 + 2 * (size_t)e->parallelism;
+    size_t cap = 3 + 2 * (size_t)e->parallelism;
     struct pollfd *pfd = mp__xmalloc(mp__xmul(cap, sizeof(*pfd)));
     size_t *copy = mp__xmalloc(mp__xmul((size_t)e->parallelism, sizeof(size_t)));
     int64_t next_tick = mp__clock_now_ms() + TICK_MS;
     for (;;) {
-        report_settled(e);
+        e->drv.vt->step(e->drv.data, e);
         handle_stop(e);
         start_ready(e);
+        int drv_fd = -1;
+        int64_t drv_dl = MP_DEADLINE_NONE;
+        e->drv.vt->wait(e->drv.data, &drv_fd, &drv_dl);
         if (e->nactive == 0) {
-            if (mp__sched_finished(e->sched)) break;
-            mp__die("engine: no module can start and none is running");
+            if (e->drv.vt->finished(e->drv.data)) break;
+            if (drv_fd < 0 && drv_dl == MP_DEADLINE_NONE)
+                mp__die("engine: no module can start and none is running");
         }
         nfds_t n = 0;
         int stop_at = -1, notify_at;
@@ -220,7 +319,9 @@ static void run_loop(engine *e)
         }
         notify_at = (int)n;
         pfd[n++] = (struct pollfd){.fd = e->notify_fd, .events = POLLIN};
-        int64_t dl = next_tick;
+        if (drv_fd >= 0) pfd[n++] = (struct pollfd){.fd = drv_fd, .events = POLLIN};
+        /* The sink tick only while modules run: an idle worker sleeps. */
+        int64_t dl = mp__deadline_min(e->nactive ? next_tick : MP_DEADLINE_NONE, drv_dl);
         for (size_t k = 0; k < e->nactive; k++) {
             int64_t d;
             n += mp__eng_module_fds(e, e->active[k], pfd + n, &d);
@@ -347,11 +448,13 @@ static int refuse_artifacts(const mp_pipeline *p, const mp_plan *plan, mp_error 
     return 0;
 }
 
-int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o, mp_run *run,
-                   mp_error *err)
+static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o,
+                      const mp_engine_driver *d, mp_run *run, mp_error *err)
 {
     memset(run, 0, sizeof(*run));
     if (!p || !plan || !o) return mp__error(err, MP_EINVAL, "", "engine: missing argument");
+    if (d && o->stop_fd >= 0)
+        return mp__error(err, MP_EINVAL, "", "engine: a driver stops the run, not a stop fd");
     if (!p->validated || plan->n != p->modules.n)
         return mp__error(err, MP_ESTATE, "", "engine: pipeline not validated or plan mismatch");
     char cwd[4096];
@@ -416,8 +519,13 @@ int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_op
     e.log_names = mp__log_names(p, arena);
     e.mods = mp__xcalloc(run->n ? run->n : 1, sizeof(mod_state));
     e.active = mp__xmalloc(mp__xmul((size_t)e.parallelism, sizeof(size_t)));
-    mp_sched_opts so = {.on_failure = o->on_failure, .expected_ms = o->expected_ms};
-    e.sched = mp__sched_new(p, plan, &so);
+    if (d) {
+        e.drv = *d;
+    } else {
+        mp_sched_opts so = {.on_failure = o->on_failure, .expected_ms = o->expected_ms};
+        e.sched = mp__sched_new(p, plan, &so);
+        e.drv = (mp_engine_driver){&local_driver, &e};
+    }
 
     run->started_at = mp__clock_wall_ms();
     mp_run_info info = {.pipeline = p,
@@ -446,6 +554,19 @@ int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_op
     mp__masker_free(own);
     close(nfd);
     return 0;
+}
+
+int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o, mp_run *run,
+                   mp_error *err)
+{
+    return engine_run(p, plan, o, NULL, run, err);
+}
+
+int mp__engine_drive(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o,
+                     const mp_engine_driver *d, mp_run *run, mp_error *err)
+{
+    if (!d || !d->vt) return mp__error(err, MP_EINVAL, "", "engine: no driver");
+    return engine_run(p, plan, o, d, run, err);
 }
 
 void mp__run_release(mp_run *run)

@@ -105,4 +105,65 @@ int mp__engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine_op
                    mp_error *err);
 void mp__run_release(mp_run *run);
 
+/* ------------------------------------------------------------- drivers
+ *
+ * Who decides which module runs next. mp__engine_run's driver is the
+ * scheduler (sched.h). An instance of a distributed run drives the same
+ * engine with its worker (dist/worker.h): modules arrive as claims from
+ * the coordinator, the results of their dependencies are written into the
+ * run's results before they start (so conditions and expressions resolve
+ * exactly as locally), and each finished module is reported instead of
+ * handed to a scheduler. Everything else -- conditions, attempts,
+ * timeouts, retries, ignore_failure, outputs, masking, logs, sinks -- is
+ * the one code path of the engine.
+ *
+ * Every callback runs on the engine's loop thread. */
+typedef struct mp_engine mp_engine;
+
+typedef struct mp_engine_driver_vtable {
+    const char *name;
+    /* The next module to start now (a slot is free), or -1. The driver
+     * may fill the results of its dependencies first (mp__engine_result). */
+    long (*next)(void *data, mp_engine *e);
+    /* Module i reached terminal status st; its result is filled. */
+    void (*done)(void *data, mp_engine *e, size_t i, mp_status st);
+    /* Non-zero while the run stops: active modules that are not
+     * always_run are cancelled (once) with *reason, and failed attempts
+     * are not retried. */
+    int (*stopping)(void *data, const char **reason);
+    /* May the loop end? Asked only when no module is active. */
+    int (*finished)(void *data);
+    /* What the loop waits on for the driver besides the modules: an fd
+     * to poll for input (-1: none) and the next instant it wants a step
+     * (MP_DEADLINE_NONE: none). */
+    void (*wait)(void *data, int *fd, int64_t *deadline);
+    /* After every wake-up of the loop (and before the first start). */
+    void (*step)(void *data, mp_engine *e);
+} mp_engine_driver_vtable;
+
+typedef struct mp_engine_driver {
+    const mp_engine_driver_vtable *vt;
+    void *data;
+} mp_engine_driver;
+
+/* mp__engine_run with another driver. o->stop_fd must be -1 (a driver
+ * stops the run through its `stopping` callback); the scheduler's
+ * settling of modules that never run is the driver's business, so
+ * results of modules the driver never started stay PENDING (EXCLUDED
+ * ones become skipped as in mp__engine_run). verdict is computed the
+ * same way. */
+int mp__engine_drive(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o,
+                     const mp_engine_driver *d, mp_run *run, mp_error *err);
+/* For drivers, from their callbacks: the result of module i (write the
+ * results of dependencies before returning i from next; strings must
+ * live in mp__engine_arena), the run's arena, and cancelling one active
+ * module (it ends cancelled with reason, through `done`). */
+mp_result *mp__engine_result(mp_engine *e, size_t i);
+mp_arena *mp__engine_arena(mp_engine *e);
+void mp__engine_cancel_module(mp_engine *e, size_t i, const char *reason);
+/* Is module i active (started, not yet done)? */
+int mp__engine_module_active(const mp_engine *e, size_t i);
+/* How many modules are active. */
+size_t mp__engine_active_count(const mp_engine *e);
+
 #endif

@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-typedef struct engine engine;
+typedef struct mp_engine engine;
 
 typedef enum mod_phase {
     MOD_IDLE,
@@ -60,12 +60,13 @@ typedef struct mod_state {
     const char *outputs_problems; /* from the last attempt's outputs file */
 } mod_state;
 
-struct engine {
+struct mp_engine {
     const mp_pipeline *p;
     const mp_plan *plan;
     const mp_engine_opts *o;
     mp_run *run;
-    mp_sched *sched;
+    mp_engine_driver drv;
+    mp_sched *sched; /* the local driver's; NULL with another driver */
     mod_state *mods;
     size_t *active; /* indices of active modules, nactive of them */
     size_t nactive;
@@ -115,8 +116,10 @@ void mp__eng_module_cancel(engine *e, size_t i, const char *reason);
 /* Tell every sink. */
 void mp__eng_emit_started(engine *e, size_t i, int attempt);
 void mp__eng_emit_finished(engine *e, size_t i);
-/* Module i reached a terminal status: hand it to the scheduler, drop it
- * from the active list, tell the sinks. */
+/* Module i reached a terminal status: drop it from the active list, tell
+ * the sinks, hand it to the driver. */
 void mp__eng_module_done(engine *e, size_t i, mp_status st);
+/* Is the run stopping (the driver says so)? */
+int mp__eng_stopping(engine *e);
 
 #endif

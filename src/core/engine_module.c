@@ -286,7 +286,7 @@ static void collect_outputs(engine *e, size_t i)
 
 static int stopping_for(engine *e, size_t i)
 {
-    return e->mods[i].cancel || (mp__sched_stopping(e->sched) && !mod(e, i)->always_run);
+    return e->mods[i].cancel || (mp__eng_stopping(e) && !mod(e, i)->always_run);
 }
 
 static void attempt_ended(engine *e, size_t i)
