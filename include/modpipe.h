@@ -55,7 +55,8 @@ extern "C" {
     X(EPARSE, -7, "malformed input")                                           \
     X(ETIMEDOUT, -8, "deadline exceeded")                                      \
     X(EUSAGE, -9, "bad usage")                                                 \
-    X(ESTATE, -10, "operation not allowed in this state")
+    X(ESTATE, -10, "operation not allowed in this state")                     \
+    X(ELOST, -11, "lost contact with the run")
 
 enum mp_errno {
 #define MP__ERRNO_ENUM(name, value, msg) MP_##name = (value),

@@ -72,3 +72,26 @@ void mp__result_init(mp_result *r)
     r->exit_code = -1;
     r->instance = -1;
 }
+
+static const char *dup_or_null(mp_arena *a, const char *s)
+{
+    return s ? mp__arena_strdup(a, s) : NULL;
+}
+
+void mp__result_copy(mp_arena *a, mp_result *dst, const mp_result *src)
+{
+    mp_result r = *src;
+    r.worker = dup_or_null(a, src->worker);
+    r.skip_reason = dup_or_null(a, src->skip_reason);
+    r.error_message = dup_or_null(a, src->error_message);
+    r.log_path = dup_or_null(a, src->log_path);
+    r.log_tail = dup_or_null(a, src->log_tail);
+    r.outputs = (mp_kv_vec){0};
+    for (size_t k = 0; k < src->outputs.n; k++) {
+        mp_kv kv = {0};
+        kv.key.s = mp__arena_strdup(a, src->outputs.v[k].key.s);
+        kv.value.s = mp__arena_strdup(a, src->outputs.v[k].value.s);
+        MP_VEC_PUSH(a, &r.outputs, kv);
+    }
+    *dst = r;
+}

@@ -55,5 +55,8 @@ typedef struct mp_result {
 } mp_result;
 
 void mp__result_init(mp_result *r);
+/* *dst = *src with every string and the outputs copied into arena a
+ * (dst may then outlive src's owner). */
+void mp__result_copy(mp_arena *a, mp_result *dst, const mp_result *src);
 
 #endif
