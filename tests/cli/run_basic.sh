@@ -63,6 +63,22 @@ MODPIPE_REPORT=env2.json expect_exit 0 mp run --report flag.json
 [ -f flag.json ] && [ ! -f env2.json ] || fail "--report must win over MODPIPE_REPORT"
 rm modpipe.yml
 
+# The live display: only when asked (stdout is not a terminal here).
+write slow.yml <<'YAML'
+version: 1
+name: slow
+modules:
+  nap:
+    run: sleep 0.5
+YAML
+expect_exit 0 mp run slow.yml --progress always
+expect_stdout_matches '^modpipe  0/1 done, 0 failed, 1 running, 0 pending'
+expect_stdout_matches $'\033\\[J'
+expect_exit 0 mp run slow.yml
+if grep -q $'\033' "$OUT"; then fail "escape sequences without a terminal (--progress auto)"; fi
+expect_exit 0 mp run slow.yml --progress never --output stream
+expect_stdout_matches '^\+ nap succeeded'
+
 # ------------------------------------------------------------------ failure
 write fail.yml <<'YAML'
 version: 1
