@@ -56,7 +56,7 @@ int mp__attempt_start(mp_attempt *a, const mp_attempt_spec *s, mp_error *err)
     a->is_fn = s->module->run_kind == MP_RUN_FUNCTION;
     const char *name = s->module->name;
     if (a->is_fn) {
-        int rc = mp__fn_start(&a->fn, s->module, s->attempt, s->notify_fd, err);
+        int rc = mp__fn_start(&a->fn, s->fn_pool, s->module, s->attempt, err);
         if (rc < 0) return rc;
     } else {
         describe_cmd(a, s);

@@ -1,7 +1,7 @@
 /*
  * attempt.h -- one attempt of one module: a process in its own process
- * group, or a C function on a thread (fn_module.h), watched by the
- * engine's loop.
+ * group, or a C function on the engine's worker pool (fn_module.h),
+ * watched by the engine's loop.
  *
  *   mp_attempt a;
  *   if (mp__attempt_start(&a, &spec, err) < 0) ... it never ran
@@ -35,7 +35,7 @@
  *
  * Ownership: the spec's strings need only live until start returns; the
  * log must outlive the attempt. An mp_attempt must not move while a
- * function attempt runs (its thread holds a pointer into it).
+ * function attempt runs (a worker holds a pointer into it).
  */
 #ifndef MP_CORE_ATTEMPT_H
 #define MP_CORE_ATTEMPT_H
@@ -60,8 +60,9 @@ typedef struct mp_attempt_spec {
     const char *const *argv;
     const char *const *envp;
     const char *cwd;
-    /* Functions: the engine's eventfd, written when the function returns. */
-    int notify_fd;
+    /* Functions: the engine's worker pool (it writes the engine's eventfd
+     * when the function returns). */
+    mp_fn_pool *fn_pool;
     int64_t timeout_ms;    /* 0 = none */
     int64_t kill_grace_ms; /* SIGTERM -> SIGKILL */
     mp_modlog *log;        /* output and notes go here */
@@ -120,7 +121,7 @@ void mp__attempt_cancel(mp_attempt *a);
 /* Is the attempt in a process or thread (not yet done)? */
 int mp__attempt_active(const mp_attempt *a);
 /* Free. Kills what is left of a process group (blocking up to the kill
- * wait) and joins a function's thread (blocking until it returns). */
+ * wait) and waits for a function (blocking until it returns). */
 void mp__attempt_release(mp_attempt *a);
 
 #endif

@@ -2,10 +2,12 @@
  * engine.c -- mp__engine_run: setup, the poll loop, teardown (engine.h).
  *
  * Threads: the caller's thread runs everything here. C-function modules
- * run on threads started by fn_module.c; each is joined when its attempt
- * ends (engine_module.c), which is before its module finishes, so when the
- * loop ends no thread is left. Locks: none here (the threads share only
- * their mp_ctx, which has its own, and the notify eventfd).
+ * run on the engine's worker pool (fn_module.h): at most `parallelism`
+ * workers, started when the first function attempts need them. Every
+ * attempt is waited for before its module finishes, so when the loop ends
+ * no function runs; the pool is then freed, which joins the workers.
+ * Locks: none here (the workers share only the pool's queue, which has its
+ * own, their jobs' mp_ctx, and the notify eventfd).
  *
  * The loop, one poll(2) per turn over: the stop fd, the notify eventfd,
  * and every active module's fds (output pipe and pidfd of an attempt or a
@@ -21,10 +23,11 @@
  * wakes at its deadline.
  *
  * Shutdown order: the loop ends when the driver says the run is finished
- * (the scheduler: every module terminal) and none is active (so every process group is gone and every
- * thread joined) -> orphans re-parented to us are killed -> excluded
- * modules are given their result -> verdict -> sinks' run_finished ->
- * the scheduler, module states and fds are freed.
+ * (the scheduler: every module terminal) and none is active (so every
+ * process group is gone and every function has returned) -> orphans
+ * re-parented to us are killed -> excluded modules are given their result
+ * -> verdict -> sinks' run_finished -> the worker pool is stopped and its
+ * threads joined -> the scheduler, module states and fds are freed.
  */
 #include "core/engine_int.h"
 #include "core/error.h"
@@ -547,6 +550,7 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
         if (o->sinks[k].vt->run_finished)
             o->sinks[k].vt->run_finished(o->sinks[k].data, run->results, run->verdict);
 
+    mp__fn_pool_free(e.fn_pool);
     mp__sched_free(e.sched);
     free(e.mods);
     free(e.active);

@@ -77,9 +77,10 @@ struct mp_engine {
     const char **log_names;
     const mp_masker *masker;
     char *const *environ;
-    int notify_fd;    /* eventfd the function threads write */
-    int stop_fd;      /* -1 once not polled any more */
-    int stop_handled; /* running modules were cancelled for the stop */
+    int notify_fd;       /* eventfd the function workers write */
+    mp_fn_pool *fn_pool; /* made at the first function attempt */
+    int stop_fd;         /* -1 once not polled any more */
+    int stop_handled;    /* running modules were cancelled for the stop */
     const char *stop_reason;
     int attempts_running;
     mp_strbuf scratch; /* output read buffer shared by all attempts */

@@ -81,6 +81,7 @@ void mp__eng_finish(engine *e, size_t i, mp_status st)
     if (r->started_at) r->ended_at = mp__clock_wall_ms();
     if (s->log_open) {
         if (is_failure(st)) r->log_tail = mp__modlog_tail(&s->log, e->run->arena);
+        if (mp__modlog_created(&s->log)) r->log_path = mp__arena_strdup(e->run->arena, s->log.path);
         mp__modlog_close(&s->log);
         s->log_open = 0;
     }
@@ -120,11 +121,12 @@ static void echo(void *data, const char *bytes, size_t n)
     }
 }
 
-static int create_empty(const char *path, mp_error *err)
+/* The module creates its $MODPIPE_OUTPUT file if it has outputs: remove
+ * the one an earlier run left. */
+static int remove_stale(const char *path, mp_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return mp__error(err, MP_EIO, path, "cannot create %s: %s", path, strerror(errno));
-    close(fd);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return mp__error(err, MP_EIO, path, "cannot remove %s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -141,7 +143,7 @@ static const char *prepare_process(engine *e, size_t i, mp_attempt_spec *spec, m
     const mp_module *m = mod(e, i);
     mp_arena *a = s->att_arena;
     s->output_path = mp__arena_printf(a, "%s/%s.%d", e->outputs_dir, e->log_names[i], s->attempts);
-    if (create_empty(s->output_path, err) < 0) return err->message;
+    if (remove_stale(s->output_path, err) < 0) return err->message;
     mp_module_env me = mp__eng_env(e, i, s->output_path);
     const char **envp = NULL;
     if (mp__module_env_build(a, &me, &envp, err) < 0) return err->message;
@@ -184,24 +186,31 @@ void mp__eng_attempt_start(engine *e, size_t i)
     mp_error err = {0};
     int k = ++s->attempts;
     if (k == 1) {
-        const char *path =
-            mp__arena_printf(e->run->arena, "%s/%s.log", e->logs_dir, e->log_names[i]);
+        char path[4096];
+        int n = snprintf(path, sizeof(path), "%s/%s.log", e->logs_dir, e->log_names[i]);
         r->started_at = mp__clock_wall_ms();
+        if (n < 0 || (size_t)n >= sizeof(path)) {
+            fail_to_start(e, i,
+                          mp__arena_printf(e->run->arena, "log file path too long: %s/%s.log",
+                                           e->logs_dir, e->log_names[i]));
+            return;
+        }
         if (mp__modlog_open(&s->log, path, e->masker, echo, s, &err) < 0) {
             fail_to_start(e, i, err.message);
             return;
         }
         s->log_open = 1;
-        r->log_path = path;
     }
     mp__modlog_begin_attempt(&s->log, k);
     mp__eng_fresh_arena(s);
     mp_attempt_spec spec = {.module = m,
                             .attempt = k,
-                            .notify_fd = e->notify_fd,
+                            .fn_pool = e->fn_pool,
                             .timeout_ms = timeout_of(e, m),
                             .kill_grace_ms = e->grace_ms,
                             .log = &s->log};
+    if (m->run_kind == MP_RUN_FUNCTION && !e->fn_pool)
+        spec.fn_pool = e->fn_pool = mp__fn_pool_new(e->parallelism, e->notify_fd);
     const char *why = m->run_kind == MP_RUN_FUNCTION ? check_secrets(e, i, &err)
                                                      : prepare_process(e, i, &spec, &err);
     mp__eng_emit_started(e, i, k);

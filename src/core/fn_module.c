@@ -1,49 +1,153 @@
 /*
- * fn_module.c -- C-function module attempts on threads (fn_module.h).
+ * fn_module.c -- C-function module attempts on the engine's worker pool
+ * (fn_module.h).
  *
- * Threads: one per attempt, started by mp__fn_start, joined by its owner
- * (the engine loop) through mp__fn_join/mp__fn_release. The thread touches
- * only its mp_fn_run's fn, data, ctx, rc and done, and the notify fd.
- * Shutdown order: cancel (optional) -> join -> free the ctx.
+ * Threads: up to `max` workers, each started by mp__fn_start() when a job
+ * is queued and fewer workers are idle than jobs wait, and joined by
+ * mp__fn_pool_free(), called by the pool's owner (the engine, once its
+ * loop has ended). A worker runs jobs in queue order until the pool stops.
+ *
+ * Locks: one mutex per pool guards the queue, the counts, `stopping`, and
+ * each job's rc and `done` (done is also atomic so that mp__fn_done() can
+ * look without the lock). Two condition variables: `work` (a job was
+ * queued, or the pool stops) wakes idle workers; `finished` (a job is
+ * done) wakes mp__fn_join() when it has to wait. The engine's notify
+ * eventfd is written after the lock is dropped. The function itself runs
+ * without the lock; its mp_ctx has a lock of its own.
+ *
+ * Shutdown order: every job done (the engine has waited for each) ->
+ * stopping = 1 and `work` broadcast -> each worker leaves its loop -> the
+ * owner joins them all -> the mutex and conditions are destroyed.
  */
 #include "core/fn_module.h"
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/xalloc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void *fn_thread(void *arg)
+struct mp_fn_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work;     /* a job was queued, or stopping */
+    pthread_cond_t finished; /* a job is done */
+    mp_fn_run *head, *tail;  /* queued jobs, oldest first */
+    size_t queued;
+    pthread_t *threads;
+    int nthreads, max, idle;
+    int stopping;
+    int notify_fd;
+};
+
+mp_fn_pool *mp__fn_pool_new(int max, int notify_fd)
 {
-    mp_fn_run *r = arg;
-    r->rc = r->fn(r->ctx, r->data);
-    atomic_store(&r->done, 1);
+    mp_fn_pool *p = mp__xcalloc(1, sizeof(*p));
+    p->max = max > 0 ? max : 1;
+    p->notify_fd = notify_fd;
+    p->threads = mp__xcalloc((size_t)p->max, sizeof(*p->threads));
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->finished, NULL);
+    return p;
+}
+
+int mp__fn_pool_threads(const mp_fn_pool *p)
+{
+    return p ? p->nthreads : 0;
+}
+
+static void notify(int fd)
+{
     uint64_t one = 1;
     ssize_t w;
     do
-        w = write(r->notify_fd, &one, sizeof(one));
+        w = write(fd, &one, sizeof(one));
     while (w < 0 && errno == EINTR);
+}
+
+static void *worker(void *arg)
+{
+    mp_fn_pool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->head && !p->stopping) {
+            p->idle++;
+            pthread_cond_wait(&p->work, &p->lock);
+            p->idle--;
+        }
+        if (!p->head) break; /* stopping, and nothing left */
+        mp_fn_run *r = p->head;
+        p->head = r->next;
+        if (!p->head) p->tail = NULL;
+        p->queued--;
+        pthread_mutex_unlock(&p->lock);
+        int rc = r->fn(r->ctx, r->data);
+        pthread_mutex_lock(&p->lock);
+        r->rc = rc;
+        atomic_store(&r->done, 1); /* r is the engine's again from here */
+        pthread_cond_broadcast(&p->finished);
+        pthread_mutex_unlock(&p->lock);
+        notify(p->notify_fd);
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
     return NULL;
 }
 
-int mp__fn_start(mp_fn_run *r, const mp_module *m, int attempt, int notify_fd, mp_error *err)
+void mp__fn_pool_free(mp_fn_pool *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    while (p->head) /* the engine waits for every job; this is a backstop */
+        pthread_cond_wait(&p->finished, &p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (int k = 0; k < p->nthreads; k++)
+        pthread_join(p->threads[k], NULL);
+    pthread_cond_destroy(&p->finished);
+    pthread_cond_destroy(&p->work);
+    pthread_mutex_destroy(&p->lock);
+    free(p->threads);
+    free(p);
+}
+
+int mp__fn_start(mp_fn_run *r, mp_fn_pool *p, const mp_module *m, int attempt, mp_error *err)
 {
     memset(r, 0, sizeof(*r));
     atomic_init(&r->done, 0);
     r->fn = m->fn;
     r->data = m->fn_data;
-    r->notify_fd = notify_fd;
     r->ctx = mp__ctx_new(m->name, attempt);
-    int e = pthread_create(&r->thread, NULL, fn_thread, r);
-    if (e != 0) {
+    int e = 0;
+    pthread_mutex_lock(&p->lock);
+    if (p->tail)
+        p->tail->next = r;
+    else
+        p->head = r;
+    p->tail = r;
+    p->queued++;
+    if (p->queued > (size_t)p->idle && p->nthreads < p->max) {
+        e = pthread_create(&p->threads[p->nthreads], NULL, worker, p);
+        if (e == 0) p->nthreads++;
+    }
+    if (e != 0 && p->nthreads == 0) {
+        /* No worker will ever take it: take it back. */
+        p->head = p->tail = NULL;
+        p->queued = 0;
+        pthread_mutex_unlock(&p->lock);
         mp__ctx_free(r->ctx);
         r->ctx = NULL;
         return mp__error(err, MP_EIO, m->name, "cannot start a thread for module \"%s\": %s",
                          m->name, strerror(e));
     }
-    r->running = 1;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    r->pool = p;
     return 0;
 }
 
@@ -59,10 +163,11 @@ void mp__fn_cancel(mp_fn_run *r)
 
 int mp__fn_join(mp_fn_run *r)
 {
-    if (r->running) {
-        pthread_join(r->thread, NULL);
-        r->running = 0;
-    }
+    if (!r->pool || atomic_load(&r->done)) return r->rc;
+    pthread_mutex_lock(&r->pool->lock);
+    while (!atomic_load(&r->done))
+        pthread_cond_wait(&r->pool->finished, &r->pool->lock);
+    pthread_mutex_unlock(&r->pool->lock);
     return r->rc;
 }
 
@@ -71,4 +176,5 @@ void mp__fn_release(mp_fn_run *r)
     mp__fn_join(r);
     mp__ctx_free(r->ctx);
     r->ctx = NULL;
+    r->pool = NULL;
 }

@@ -1,51 +1,71 @@
 /*
- * fn_module.h -- one attempt of a C-function module (MP_RUN_FUNCTION), run
- * on a thread of its own.
+ * fn_module.h -- attempts of C-function modules (MP_RUN_FUNCTION), run on
+ * a pool of worker threads the engine owns for the length of one run.
  *
- * Threads: mp__fn_start() creates one thread per attempt; it calls the
- * module's function with a fresh mp_ctx (ctx.h), stores the return value,
- * sets `done` and writes 1 to the engine's notify eventfd so the engine's
- * poll wakes up. The engine is the owner: it joins the thread with
- * mp__fn_join() once `done` is seen (the join then does not block), or at
- * shutdown. No lock is shared with the thread except the ctx's own.
+ *   mp_fn_pool *pool = mp__fn_pool_new(parallelism, notify_fd);
+ *   mp__fn_start(&r, pool, m, attempt, err);   queued; a worker calls m->fn
+ *   loop: poll(notify_fd) ...; if (mp__fn_done(&r)) rc = mp__fn_join(&r);
+ *   mp__fn_release(&r);                        frees the context
+ *   mp__fn_pool_free(pool);                    at the end of the run
+ *
+ * Threads: the pool starts a worker only when a job is queued and no
+ * worker is idle, up to `max` workers (the run's parallelism: no more
+ * functions than that are ever in flight, so a queued job never waits for
+ * long). A worker calls the module's function with a fresh mp_ctx (ctx.h),
+ * stores the return value, sets `done` and writes 1 to the notify eventfd
+ * so the engine's poll wakes up; then it takes the next job or waits.
+ * mp__fn_pool_free() is the owner's join: it waits for the jobs still
+ * queued or running, then stops and joins every worker.
  *
  * Cancellation (timeout or a stopping run) is cooperative: mp__fn_cancel()
  * makes mp_ctx_cancelled() true, and the engine waits for the function to
  * return. A function that ignores cancellation is waited for however long
  * it takes -- a thread cannot be killed safely -- and mp__engine_run()
  * does not return before it has.
+ *
+ * Ownership: an mp_fn_run is caller-owned and must not move from start
+ * until it is done (a worker holds a pointer to it); the pool only queues
+ * it. A worker reads a job's fn, data and ctx while it runs it, writes rc
+ * and `done` under the pool's lock, and never touches the job after that.
  */
 #ifndef MP_CORE_FN_MODULE_H
 #define MP_CORE_FN_MODULE_H
 
 #include "core/model.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 
+typedef struct mp_fn_pool mp_fn_pool;
+
 typedef struct mp_fn_run {
-    pthread_t thread;
+    struct mp_fn_run *next; /* in the pool's queue */
+    mp_fn_pool *pool;       /* NULL before start */
     mp_ctx *ctx;
     mp_module_fn fn;
     void *data;
-    int notify_fd;
     atomic_int done; /* the function returned; rc is valid */
     int rc;          /* its return value */
-    int running;     /* a thread exists that has not been joined */
 } mp_fn_run;
 
-/* Start attempt `attempt` of module m (which must be MP_RUN_FUNCTION) on a
- * new thread. notify_fd: an eventfd written when the function returns.
- * Returns 0 or MP_EIO (thread creation failed; nothing to release). */
-int mp__fn_start(mp_fn_run *r, const mp_module *m, int attempt, int notify_fd, mp_error *err);
+/* A pool of at most max (>= 1) workers that write notify_fd (an eventfd)
+ * after each job. No thread is started before the first job. */
+mp_fn_pool *mp__fn_pool_new(int max, int notify_fd);
+/* Wait for every job, stop and join the workers, free. NULL-safe. */
+void mp__fn_pool_free(mp_fn_pool *p);
+/* Workers started so far. */
+int mp__fn_pool_threads(const mp_fn_pool *p);
+
+/* Queue attempt `attempt` of module m (which must be MP_RUN_FUNCTION).
+ * Returns 0 or MP_EIO (no worker could be started; nothing to release). */
+int mp__fn_start(mp_fn_run *r, mp_fn_pool *pool, const mp_module *m, int attempt, mp_error *err);
 /* Has the function returned? */
 int mp__fn_done(mp_fn_run *r);
 /* Ask it to stop (mp_ctx_cancelled() turns true). */
 void mp__fn_cancel(mp_fn_run *r);
-/* Wait for the thread (blocks until the function returns) and return the
- * function's value. Outputs stay readable in r->ctx until release. */
+/* Wait until the function has returned (blocks only when it has not) and
+ * return its value. Outputs stay readable in r->ctx until release. */
 int mp__fn_join(mp_fn_run *r);
-/* Join if needed, then free the context. Safe on a zeroed mp_fn_run. */
+/* Join, then free the context. Safe on a zeroed mp_fn_run. */
 void mp__fn_release(mp_fn_run *r);
 
 #endif

@@ -43,9 +43,19 @@ const char **mp__log_names(const mp_pipeline *p, mp_arena *a)
     return names;
 }
 
-/* Write all of buf to the file; on error remember it and stop writing. */
+/* Write all of buf to the file, creating it at the first write; on error
+ * remember it and stop writing. */
 static void file_write(mp_modlog *l, const char *buf, size_t n)
 {
+    if (n == 0) return;
+    if (!l->created && !l->write_errno) {
+        l->fd = open(l->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (l->fd < 0) {
+            l->write_errno = errno;
+            return;
+        }
+        l->created = 1;
+    }
     while (l->fd >= 0 && n > 0) {
         ssize_t w = write(l->fd, buf, n);
         if (w < 0 && errno == EINTR) continue;
@@ -62,6 +72,7 @@ static void file_write(mp_modlog *l, const char *buf, size_t n)
 
 static void tail_add(mp_modlog *l, const char *buf, size_t n)
 {
+    if (!l->tail) l->tail = mp__xmalloc(MP_LOG_TAIL_BYTES);
     if (n >= MP_LOG_TAIL_BYTES) {
         buf += n - MP_LOG_TAIL_BYTES;
         l->tail_total += n - MP_LOG_TAIL_BYTES;
@@ -95,22 +106,31 @@ int mp__modlog_open(mp_modlog *l, const char *path, const mp_masker *masker, mp_
                     void *echo_data, mp_error *err)
 {
     memset(l, 0, sizeof(*l));
-    l->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (l->fd < 0)
-        return mp__error(err, MP_EIO, path, "cannot create log file %s: %s", path, strerror(errno));
+    l->fd = -1;
+    if (unlink(path) < 0 && errno != ENOENT)
+        return mp__error(err, MP_EIO, path, "cannot replace log file %s: %s", path,
+                         strerror(errno));
     l->path = mp__xstrdup(path);
     l->echo = echo;
     l->echo_data = echo_data;
     l->masker = masker;
     l->last = '\n';
-    l->tail = mp__xmalloc(MP_LOG_TAIL_BYTES);
-    mp__mask_stream_init(&l->ms, masker, stream_write, l);
     return 0;
+}
+
+static void stream_flush(mp_modlog *l)
+{
+    if (l->ms_ready) mp__mask_stream_flush(&l->ms);
+}
+
+int mp__modlog_created(const mp_modlog *l)
+{
+    return l->created;
 }
 
 void mp__modlog_begin_attempt(mp_modlog *l, int attempt)
 {
-    mp__mask_stream_flush(&l->ms);
+    stream_flush(l);
     if (attempt > 1) {
         char marker[64];
         int n = snprintf(marker, sizeof(marker), "%s--- attempt %d ---\n",
@@ -124,12 +144,17 @@ void mp__modlog_begin_attempt(mp_modlog *l, int attempt)
 
 void mp__modlog_feed(mp_modlog *l, const void *bytes, size_t n)
 {
+    if (n == 0) return;
+    if (!l->ms_ready) {
+        mp__mask_stream_init(&l->ms, l->masker, stream_write, l);
+        l->ms_ready = 1;
+    }
     mp__mask_stream_feed(&l->ms, bytes, n);
 }
 
 void mp__modlog_flush(mp_modlog *l)
 {
-    mp__mask_stream_flush(&l->ms);
+    stream_flush(l);
 }
 
 static void note_raw(mp_modlog *l, const char *text)
@@ -155,7 +180,7 @@ static void note_write_error(mp_modlog *l)
 
 void mp__modlog_note(mp_modlog *l, const char *fmt, ...)
 {
-    mp__mask_stream_flush(&l->ms);
+    stream_flush(l);
     note_write_error(l);
     char text[1024];
     va_list ap;
@@ -192,9 +217,9 @@ const char *mp__modlog_tail(const mp_modlog *l, mp_arena *a)
 void mp__modlog_close(mp_modlog *l)
 {
     if (!l->path) return;
-    mp__mask_stream_flush(&l->ms);
+    stream_flush(l);
     note_write_error(l);
-    mp__mask_stream_release(&l->ms);
+    if (l->ms_ready) mp__mask_stream_release(&l->ms);
     if (l->fd >= 0) close(l->fd);
     free(l->path);
     free(l->tail);

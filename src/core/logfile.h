@@ -9,14 +9,18 @@
  * endless lines, MB/s): the masker holds back less than the longest secret
  * form, the ring is MP_LOG_TAIL_BYTES, nothing else is kept.
  *
- * The file is truncated when the module's first attempt opens it; each
- * later attempt starts with a line "--- attempt N ---" (in the file only).
+ * The file is created (truncated) only when the first byte is written to
+ * it, so a module that prints nothing has no log file: opening the log
+ * removes the file a previous run left, and mp__modlog_created() says
+ * whether there is one. Each later attempt starts with a line
+ * "--- attempt N ---" (in the file only).
  * modpipe's own remarks (timeouts, retries, bad outputs) are added as lines
  * "modpipe: ..." with mp__modlog_note(): they go to the file, the echo and
  * the tail, masked too.
  *
- * A failed write to the file (disk full) stops writing to the file; the
- * echo and the tail go on, and the error is reported once as a note.
+ * A failed write to the file (disk full, or it cannot be created) stops
+ * writing to the file; the echo and the tail go on, and the error is
+ * reported once as a note.
  *
  * Ownership: an mp_modlog is caller-owned (open/close); it keeps the fd and
  * a heap copy of its path. Single-threaded, like the engine loop.
@@ -39,16 +43,18 @@
 typedef void (*mp_log_echo_fn)(void *data, const char *bytes, size_t n);
 
 typedef struct mp_modlog {
-    int fd; /* -1 once closed or after a write error */
+    int fd;      /* -1 until the first write, once closed, after an error */
+    int created; /* the file was created */
     char *path;
     int write_errno; /* first write error, 0 if none */
     int error_noted;
-    mp_mask_stream ms;
+    mp_mask_stream ms; /* set up at the first feed */
+    int ms_ready;
     mp_log_echo_fn echo;
     void *echo_data;
     const mp_masker *masker;
     char last;           /* last byte written (for line breaks before notes) */
-    char *tail;          /* ring of MP_LOG_TAIL_BYTES */
+    char *tail;          /* ring of MP_LOG_TAIL_BYTES, from the first byte */
     size_t tail_pos;     /* next write position in the ring */
     uint64_t tail_total; /* bytes written to the ring since the attempt began */
 } mp_modlog;
@@ -59,9 +65,10 @@ typedef struct mp_modlog {
  * a name, later ones (in index order) get "~<index>" appended. In arena a. */
 const char **mp__log_names(const mp_pipeline *p, mp_arena *a);
 
-/* Create (truncate) the log at path and get ready for output. echo may be
- * NULL; masker may be NULL. Returns 0 or MP_EIO (err says why); on
- * failure there is nothing to close. */
+/* Get ready for output to the log at path, removing a file of that name
+ * (the file is created by the first write). echo may be NULL; masker may
+ * be NULL. Returns 0 or MP_EIO when an old file cannot be removed (err
+ * says why); on failure there is nothing to close. */
 int mp__modlog_open(mp_modlog *l, const char *path, const mp_masker *masker, mp_log_echo_fn echo,
                     void *echo_data, mp_error *err);
 /* Attempt `attempt` (1-based) begins: a marker line in the file for the
@@ -76,6 +83,8 @@ void mp__modlog_note(mp_modlog *l, const char *fmt, ...) __attribute__((format(p
 /* The last MP_LOG_TAIL_LINES lines of the current attempt (NUL bytes shown
  * as "?"), in arena a; "" when it printed nothing. */
 const char *mp__modlog_tail(const mp_modlog *l, mp_arena *a);
+/* Has the file been created (something was written to it)? */
+int mp__modlog_created(const mp_modlog *l);
 /* Flush and close. NULL-safe on a never-opened (zeroed) log. */
 void mp__modlog_close(mp_modlog *l);
 

@@ -11,8 +11,9 @@
 #include "core/xalloc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -188,11 +189,20 @@ int mp__outputs_read_file(const char *path, mp_arena *a, mp_kv_vec *out, mp_strb
                             strerror(errno));
         return MP_EIO;
     }
-    char *buf = mp__xmalloc(MP_OUTPUTS_MAX + 1);
+    /* Sized by the file (plus one byte to see it grew), up to the limit. */
+    struct stat st;
+    size_t cap = 4096;
+    if (fstat(fd, &st) == 0 && st.st_size > 0)
+        cap = (uint64_t)st.st_size < MP_OUTPUTS_MAX ? (size_t)st.st_size + 1 : MP_OUTPUTS_MAX + 1;
+    char *buf = mp__xmalloc(cap);
     size_t len = 0;
     int too_big = 0, rc = 0;
     for (;;) {
-        ssize_t r = read(fd, buf + len, MP_OUTPUTS_MAX + 1 - len);
+        if (len == cap && cap < MP_OUTPUTS_MAX + 1) {
+            cap = cap * 2 < MP_OUTPUTS_MAX + 1 ? cap * 2 : MP_OUTPUTS_MAX + 1;
+            buf = mp__xrealloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             if (problems)

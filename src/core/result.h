@@ -50,7 +50,7 @@ typedef struct mp_result {
     mp_kv_vec outputs;
     const char *skip_reason;   /* skipped / dependency_failed / cancelled */
     const char *error_message; /* failed / timed_out: what happened */
-    const char *log_path;      /* the module's log file, when it ran */
+    const char *log_path;      /* its log file, when it ran and wrote one */
     const char *log_tail;      /* last lines of the log, when it failed */
 } mp_result;
 

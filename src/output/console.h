@@ -5,7 +5,8 @@
  * Output modes (--output):
  *   MP_OUTPUT_GROUPED (default): nothing of a module's output is held in
  *     memory; when a module finishes, its log file (mp_result.log_path,
- *     written by the engine) is printed as one block under a header,
+ *     written by the engine; NULL when it printed nothing, and then no
+ *     file is opened) is printed as one block under a header,
  *
  *       == build (succeeded, 1.2s) ==
  *       ...the module's log...

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1041,6 +1042,116 @@ static void test_logs_truncated_per_run(void **state)
     mp__run_release(&run2);
 }
 
+/* A log file exists only for a module that wrote something; a stale one
+ * (and a stale $MODPIPE_OUTPUT file) from an earlier run is removed, and
+ * $MODPIPE_OUTPUT does not exist before the module writes it. */
+static void test_files_only_when_written(void **state)
+{
+    fx *f = *state;
+    char path[512], outp[512];
+    snprintf(path, sizeof(path), "%s/logs", f->state);
+    assert_int_equal(mkdir(f->state, 0755), 0);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/outputs", f->state);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/logs/quiet.log", f->state);
+    FILE *fp = fopen(path, "w");
+    fputs("stale\n", fp);
+    fclose(fp);
+    snprintf(outp, sizeof(outp), "%s/outputs/quiet.1", f->state);
+    fp = fopen(outp, "w");
+    fputs("old=1\n", fp);
+    fclose(fp);
+    run_yaml(f, "version: 1\n"
+                "modules:\n"
+                "  quiet: {run: \"[ ! -e \\\"$MODPIPE_OUTPUT\\\" ]\"}\n"
+                "  loud: {run: \"echo hi; echo k=v >> \\\"$MODPIPE_OUTPUT\\\"\"}\n"
+                "  empty_retry: {run: \"exit 1\", retries: {count: 1, delay: 10ms}}\n");
+    const mp_result *q = R(f, "quiet");
+    assert_int_equal(q->status, MP_STATUS_SUCCEEDED);
+    assert_null(q->log_path);
+    assert_int_equal(q->outputs.n, 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(stat(outp, &st), -1);
+    const mp_result *l = R(f, "loud");
+    assert_int_equal(l->status, MP_STATUS_SUCCEEDED);
+    assert_non_null(l->log_path);
+    char *log = slurp(l->log_path);
+    assert_string_equal(log, "hi\n");
+    free(log);
+    assert_int_equal(l->outputs.n, 1);
+    assert_string_equal(l->outputs.v[0].value.s, "v");
+    /* modpipe's own notes count as writing: the retried module has a log. */
+    const mp_result *r = R(f, "empty_retry");
+    assert_int_equal(r->status, MP_STATUS_FAILED);
+    assert_non_null(r->log_path);
+    log = slurp(r->log_path);
+    assert_non_null(strstr(log, "attempt 1 of 2 failed; retrying"));
+    assert_non_null(strstr(log, "--- attempt 2 ---"));
+    free(log);
+}
+
+/* C-function modules share at most `parallelism` worker threads. */
+#define POOL_MODS 40
+static pthread_t pool_seen[POOL_MODS];
+static atomic_int pool_n, pool_running, pool_max;
+
+static int fn_pooled(mp_ctx *ctx, void *data)
+{
+    (void)ctx;
+    (void)data;
+    int now = atomic_fetch_add(&pool_running, 1) + 1;
+    int m = atomic_load(&pool_max);
+    while (now > m && !atomic_compare_exchange_weak(&pool_max, &m, now))
+        ;
+    int k = atomic_fetch_add(&pool_n, 1);
+    if (k < POOL_MODS) pool_seen[k] = pthread_self();
+    struct timespec ts = {0, 2 * 1000000};
+    nanosleep(&ts, NULL);
+    atomic_fetch_sub(&pool_running, 1);
+    return 0;
+}
+
+static void test_function_pool(void **state)
+{
+    fx *f = *state;
+    f->o.parallelism = 3;
+    atomic_store(&pool_n, 0);
+    atomic_store(&pool_running, 0);
+    atomic_store(&pool_max, 0);
+    mp_error err = {0};
+    for (int i = 0; i < POOL_MODS; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%d", i);
+        mp_module *m = mp_pipeline_add_module(f->p, name, NULL, &err);
+        assert_non_null(m);
+        mp_module_set_function(m, fn_pooled, NULL);
+        if (i > 0 && i % 2 == 0) {
+            snprintf(name, sizeof(name), "f%d", i - 1);
+            mp_module_depends_on(m, name);
+        }
+    }
+    run_yaml(f, "version: 1\nmodules:\n  sh: {run: \"true\"}\n");
+    assert_int_equal(atomic_load(&pool_n), POOL_MODS);
+    assert_true(atomic_load(&pool_max) <= 3);
+    size_t distinct = 0;
+    for (int i = 0; i < POOL_MODS; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++)
+            if (pthread_equal(pool_seen[i], pool_seen[j])) seen = 1;
+        distinct += !seen;
+    }
+    assert_true(distinct >= 1 && distinct <= 3);
+    for (int i = 0; i < POOL_MODS; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%d", i);
+        assert_int_equal(R(f, name)->status, MP_STATUS_SUCCEEDED);
+        assert_null(R(f, name)->log_path);
+    }
+}
+
 static void test_log_names(void **state)
 {
     fx *f = *state;
@@ -1094,6 +1205,8 @@ int main(void)
         T(test_function_cancelled_by_stop),
         T(test_parallelism),
         T(test_logs_truncated_per_run),
+        T(test_files_only_when_written),
+        T(test_function_pool),
         T(test_log_names),
     };
 #undef T
