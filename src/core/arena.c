@@ -44,6 +44,25 @@ void mp__arena_free(mp_arena *a)
     free(a);
 }
 
+void mp__arena_reset(mp_arena *a)
+{
+    struct block *keep = NULL, *b = a->head;
+    while (b) {
+        struct block *next = b->next;
+        if (!keep && b->size == BLOCK_SIZE)
+            keep = b;
+        else
+            free(b);
+        b = next;
+    }
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    a->head = keep;
+    a->total = 0;
+}
+
 static struct block *block_new(size_t size)
 {
     struct block *b = mp__xmalloc(sizeof(*b) + size);

@@ -15,6 +15,10 @@ typedef struct mp_arena mp_arena;
 
 mp_arena *mp__arena_new(void);
 void mp__arena_free(mp_arena *a); /* NULL-safe */
+/* Give back everything allocated (all earlier pointers become invalid) but
+ * keep one block for what comes next: an arena reused for one short-lived
+ * thing after another does not go back to malloc each time. */
+void mp__arena_reset(mp_arena *a);
 
 void *mp__arena_alloc(mp_arena *a, size_t size);
 char *mp__arena_strdup(mp_arena *a, const char *s);

@@ -119,7 +119,7 @@ static void cancel_active(engine *e, int all)
     memcpy(copy, e->active, n * sizeof(size_t));
     for (size_t k = 0; k < n; k++) {
         size_t i = copy[k];
-        if (e->mods[i].phase == MOD_DONE) continue;
+        if (e->slot_of[i] < 0) continue; /* finished meanwhile */
         if (!all && e->p->modules.v[i]->always_run) continue;
         mp__eng_module_cancel(e, i, e->stop_reason);
     }
@@ -141,6 +141,11 @@ static void handle_stop(engine *e)
     cancel_active(e, 0);
 }
 
+mod_state *mp__eng_slot(engine *e, size_t i)
+{
+    return &e->slots[e->slot_of[i]];
+}
+
 void mp__eng_module_done(engine *e, size_t i, mp_status st)
 {
     for (size_t k = 0; k < e->nactive; k++) {
@@ -149,6 +154,9 @@ void mp__eng_module_done(engine *e, size_t i, mp_status st)
             break;
         }
     }
+    e->slots[e->slot_of[i]].phase = MOD_IDLE;
+    e->free_slots[e->nfree++] = e->slot_of[i];
+    e->slot_of[i] = -1;
     mp__eng_emit_finished(e, i);
     e->drv.vt->done(e->drv.data, e, i, st);
     handle_stop(e);
@@ -225,7 +233,7 @@ mp_arena *mp__engine_arena(mp_engine *e)
 
 int mp__engine_module_active(const mp_engine *e, size_t i)
 {
-    return e->mods[i].phase != MOD_IDLE && e->mods[i].phase != MOD_DONE;
+    return e->slot_of[i] >= 0;
 }
 
 size_t mp__engine_active_count(const mp_engine *e)
@@ -282,9 +290,14 @@ static void start_ready(engine *e)
         e->active[e->nactive++] = (size_t)i;
         /* A driver may run a module again (a lease it lost and claimed
          * back): every start begins from a clean state. */
-        memset(&e->mods[i], 0, sizeof e->mods[i]);
-        e->mods[i].e = e;
-        e->mods[i].idx = (size_t)i;
+        int32_t k = e->free_slots[--e->nfree];
+        mod_state *s = &e->slots[k];
+        mp_arena *keep = s->att_arena;
+        memset(s, 0, sizeof(*s));
+        s->att_arena = keep;
+        s->e = e;
+        s->idx = (size_t)i;
+        e->slot_of[i] = k;
         mp__eng_module_begin(e, (size_t)i);
     }
 }
@@ -337,7 +350,7 @@ static void run_loop(engine *e)
         size_t na = e->nactive;
         memcpy(copy, e->active, na * sizeof(size_t));
         for (size_t k = 0; k < na; k++)
-            if (e->mods[copy[k]].phase != MOD_DONE) mp__eng_module_step(e, copy[k]);
+            if (e->slot_of[copy[k]] >= 0) mp__eng_module_step(e, copy[k]);
         int64_t now = mp__clock_now_ms();
         if (now >= next_tick) {
             if (e->nactive) emit_tick(e, now);
@@ -435,8 +448,7 @@ static int refuse_artifacts(const mp_pipeline *p, const mp_plan *plan, mp_error 
 {
     for (size_t i = 0; i < p->modules.n; i++) {
         const mp_module *m = p->modules.v[i];
-        if (plan->entries[i].state != MP_PLAN_RUN)
-            continue;
+        if (plan->entries[i].state != MP_PLAN_RUN) continue;
         if (m->produces.n || m->consumes.n) {
             const char *what = m->produces.n ? "produces" : "consumes";
             mp_pos pos = m->produces.n ? m->produces.v[0].pos : m->consumes.v[0].pos;
@@ -444,8 +456,8 @@ static int refuse_artifacts(const mp_pipeline *p, const mp_plan *plan, mp_error 
             snprintf(where, sizeof(where), "%s:%u:%u", pos.file, pos.line, pos.col);
             return mp__error(err, MP_EINVALID, where,
                              "module \"%s\" %s artifacts, and this build of modpipe cannot "
-                             "move artifacts yet; remove \"%s\" or skip the module", m->name,
-                             what, what);
+                             "move artifacts yet; remove \"%s\" or skip the module",
+                             m->name, what, what);
         }
     }
     return 0;
@@ -472,8 +484,7 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
     if (ws[0] != '/')
         return mp__error(err, MP_EINVAL, ws, "workspace must be an absolute path: %s", ws);
 
-    if ((rc0 = refuse_artifacts(p, plan, err)) < 0)
-        return rc0;
+    if ((rc0 = refuse_artifacts(p, plan, err)) < 0) return rc0;
 
     mp_arena *arena = mp__arena_new();
     const char *state = o->state_dir ? mp__arena_strdup(arena, o->state_dir)
@@ -520,7 +531,13 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
     for (size_t i = 0; i < run->n; i++)
         mp__result_init(&run->results[i]);
     e.log_names = mp__log_names(p, arena);
-    e.mods = mp__xcalloc(run->n ? run->n : 1, sizeof(mod_state));
+    e.slots = mp__xcalloc((size_t)e.parallelism, sizeof(mod_state));
+    e.free_slots = mp__xmalloc(mp__xmul((size_t)e.parallelism, sizeof(int32_t)));
+    for (int k = 0; k < e.parallelism; k++)
+        e.free_slots[e.nfree++] = e.parallelism - 1 - k;
+    e.slot_of = mp__xmalloc(mp__xmul(run->n ? run->n : 1, sizeof(int32_t)));
+    for (size_t i = 0; i < run->n; i++)
+        e.slot_of[i] = -1;
     e.active = mp__xmalloc(mp__xmul((size_t)e.parallelism, sizeof(size_t)));
     if (d) {
         e.drv = *d;
@@ -552,7 +569,11 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
 
     mp__fn_pool_free(e.fn_pool);
     mp__sched_free(e.sched);
-    free(e.mods);
+    for (int k = 0; k < e.parallelism; k++)
+        mp__arena_free(e.slots[k].att_arena);
+    free(e.slots);
+    free(e.free_slots);
+    free(e.slot_of);
     free(e.active);
     mp__strbuf_release(&e.scratch);
     mp__masker_free(own);

@@ -17,7 +17,7 @@
 static int cond_decides(engine *e, size_t i, const mp_cond *c, const char *arg, const char *eq,
                         int v, const char *detail)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     int skip_if = s->cond_list == 0;
     if (skip_if ? !v : v) return 0;
     char os[64] = "";
@@ -34,7 +34,7 @@ static int cond_decides(engine *e, size_t i, const mp_cond *c, const char *arg, 
 
 static const mp_cond *cur_cond(engine *e, size_t i)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     const mp_module *m = e->p->modules.v[i];
     const mp_cond_vec *v = s->cond_list == 0 ? &m->skip_if : &m->run_if;
     return s->cond_i < v->n ? &v->v[s->cond_i] : NULL;
@@ -44,7 +44,7 @@ static const mp_cond *cur_cond(engine *e, size_t i)
  * when all allow it. Stops at a command condition (watched by the loop). */
 static void advance_conditions(engine *e, size_t i)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     for (; s->cond_list < 2; s->cond_list++, s->cond_i = 0) {
         const mp_cond *c;
         while ((c = cur_cond(e, i)) != NULL) {
@@ -74,7 +74,7 @@ static void advance_conditions(engine *e, size_t i)
 
 void mp__eng_cond_done(engine *e, size_t i)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     const mp_cond *c = cur_cond(e, i);
     int ok = s->check.ok;
     mp__cmd_check_release(&s->check);
@@ -85,7 +85,7 @@ void mp__eng_cond_done(engine *e, size_t i)
 
 void mp__eng_module_begin(engine *e, size_t i)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     const mp_module *m = e->p->modules.v[i];
     mp_result *r = (&e->run->results[i]);
     r->instance = e->o->instance_index;

@@ -4,7 +4,11 @@
  * engine_module.c (its attempts, retries and result).
  *
  * A module taken from the scheduler (mp__sched_next) is "active" until it
- * is finished (mp__sched_done); while active it is in one phase:
+ * is finished (mp__sched_done). While active it holds a slot: a mod_state,
+ * one of `parallelism` the engine allocates once, taken when the module
+ * starts and given back when it finishes, so what an attempt needs (its
+ * process or function, log, strings) costs memory per running module, not
+ * per module of the pipeline. While active a module is in one phase:
  *   COND        its skip_if / run_if conditions are being evaluated; a
  *               {command: ...} condition is a watched process
  *   ATTEMPT     an attempt runs (attempt.h)
@@ -27,13 +31,14 @@
 typedef struct mp_engine engine;
 
 typedef enum mod_phase {
-    MOD_IDLE,
+    MOD_IDLE, /* a free slot */
     MOD_COND,
     MOD_ATTEMPT,
     MOD_RETRY_WAIT,
-    MOD_DONE,
+    MOD_DONE, /* finished; the slot is given back */
 } mod_phase;
 
+/* The state of the active module in one slot. */
 typedef struct mod_state {
     engine *e;
     size_t idx;
@@ -50,7 +55,8 @@ typedef struct mod_state {
     int cancel; /* the run stopped it */
     const char *cancel_reason;
     mp_attempt att;
-    mp_arena *att_arena;     /* strings of the current attempt */
+    mp_arena *att_arena;     /* strings of the current attempt (the slot's
+                                own, reset for each use) */
     const char *output_path; /* $MODPIPE_OUTPUT of the current attempt */
     mp_modlog log;
     int log_open;
@@ -66,8 +72,12 @@ struct mp_engine {
     const mp_engine_opts *o;
     mp_run *run;
     mp_engine_driver drv;
-    mp_sched *sched; /* the local driver's; NULL with another driver */
-    mod_state *mods;
+    mp_sched *sched;     /* the local driver's; NULL with another driver */
+    mod_state *slots;    /* parallelism of them; never moved (a function
+                            worker holds a pointer into one) */
+    int32_t *slot_of;    /* by module index: its slot while active, else -1 */
+    int32_t *free_slots; /* nfree of them */
+    size_t nfree;
     size_t *active; /* indices of active modules, nactive of them */
     size_t nactive;
     int parallelism;
@@ -87,6 +97,9 @@ struct mp_engine {
     uint64_t rng;
 };
 
+/* The slot of active module i. */
+mod_state *mp__eng_slot(engine *e, size_t i);
+
 /* engine_cond.c */
 /* Module i was handed out by the scheduler: evaluate its conditions and
  * start its first attempt (or finish it at once). */
@@ -103,7 +116,8 @@ void mp__eng_finish(engine *e, size_t i, mp_status st);
 const char *mp__eng_masked(engine *e, const char *s);
 /* What module i's strings and environment are resolved against. */
 mp_module_env mp__eng_env(engine *e, size_t i, const char *output_path);
-/* A new arena for the strings of the current attempt (or conditions). */
+/* A fresh (reset) arena for the strings of the current attempt (or
+ * conditions). */
 void mp__eng_fresh_arena(mod_state *s);
 /* Make progress on active module i (after poll woke up or a deadline). */
 void mp__eng_module_step(engine *e, size_t i);
@@ -117,8 +131,8 @@ void mp__eng_module_cancel(engine *e, size_t i, const char *reason);
 /* Tell every sink. */
 void mp__eng_emit_started(engine *e, size_t i, int attempt);
 void mp__eng_emit_finished(engine *e, size_t i);
-/* Module i reached a terminal status: drop it from the active list, tell
- * the sinks, hand it to the driver. */
+/* Module i reached a terminal status: drop it from the active list, give
+ * back its slot, tell the sinks, hand it to the driver. */
 void mp__eng_module_done(engine *e, size_t i, mp_status st);
 /* Is the run stopping (the driver says so)? */
 int mp__eng_stopping(engine *e);

@@ -48,7 +48,7 @@ const char *mp__eng_masked(engine *e, const char *s)
 
 mp_module_env mp__eng_env(engine *e, size_t i, const char *output_path)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     return (mp_module_env){.p = e->p,
                            .m = mod(e, i),
                            .results = e->run->results,
@@ -62,8 +62,10 @@ mp_module_env mp__eng_env(engine *e, size_t i, const char *output_path)
 
 void mp__eng_fresh_arena(mod_state *s)
 {
-    mp__arena_free(s->att_arena);
-    s->att_arena = mp__arena_new();
+    if (s->att_arena)
+        mp__arena_reset(s->att_arena);
+    else
+        s->att_arena = mp__arena_new();
 }
 
 static int is_failure(mp_status st)
@@ -73,7 +75,7 @@ static int is_failure(mp_status st)
 
 void mp__eng_finish(engine *e, size_t i, mp_status st)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     mp_result *r = res(e, i);
     r->status = st;
     r->attempts = s->attempts;
@@ -86,8 +88,7 @@ void mp__eng_finish(engine *e, size_t i, mp_status st)
         s->log_open = 0;
     }
     mp__cmd_check_release(&s->check);
-    mp__arena_free(s->att_arena);
-    s->att_arena = NULL;
+    mp__arena_reset(s->att_arena);
     s->phase = MOD_DONE;
     mp__eng_module_done(e, i, st);
 }
@@ -104,7 +105,7 @@ static void finish_failed(engine *e, size_t i, mp_status st, const char *msg)
  * final, no retry (it would fail the same way). */
 static void fail_to_start(engine *e, size_t i, const char *msg)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     if (s->log_open) mp__modlog_note(&s->log, "%s", msg);
     finish_failed(e, i, MP_STATUS_FAILED, msg);
 }
@@ -139,7 +140,7 @@ static int64_t timeout_of(engine *e, const mp_module *m)
 /* Fill the process part of spec; a message on failure. */
 static const char *prepare_process(engine *e, size_t i, mp_attempt_spec *spec, mp_error *err)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     const mp_module *m = mod(e, i);
     mp_arena *a = s->att_arena;
     s->output_path = mp__arena_printf(a, "%s/%s.%d", e->outputs_dir, e->log_names[i], s->attempts);
@@ -180,7 +181,7 @@ static const char *check_secrets(engine *e, size_t i, mp_error *err)
 
 void mp__eng_attempt_start(engine *e, size_t i)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     const mp_module *m = mod(e, i);
     mp_result *r = res(e, i);
     mp_error err = {0};
@@ -228,7 +229,7 @@ static int64_t retry_delay(engine *e, size_t i)
 {
     const mp_module *m = mod(e, i);
     int64_t d = m->retry_delay_ms >= 0 ? m->retry_delay_ms : DEFAULT_RETRY_DELAY_MS;
-    for (int k = 1; k < e->mods[i].attempts && d < MAX_RETRY_DELAY_MS; k++)
+    for (int k = 1; k < mp__eng_slot(e, i)->attempts && d < MAX_RETRY_DELAY_MS; k++)
         d *= 2;
     if (d > MAX_RETRY_DELAY_MS) d = MAX_RETRY_DELAY_MS;
     /* xorshift64*: jitter of +-20% so retries of many modules spread out. */
@@ -270,7 +271,7 @@ static void ctx_output(const char *key, const char *value, void *data)
 /* The outputs of the attempt that just ended become the result's. */
 static void collect_outputs(engine *e, size_t i)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     mp_result *r = res(e, i);
     r->outputs.n = 0;
     s->outputs_problems = NULL;
@@ -295,12 +296,12 @@ static void collect_outputs(engine *e, size_t i)
 
 static int stopping_for(engine *e, size_t i)
 {
-    return e->mods[i].cancel || (mp__eng_stopping(e) && !mod(e, i)->always_run);
+    return mp__eng_slot(e, i)->cancel || (mp__eng_stopping(e) && !mod(e, i)->always_run);
 }
 
 static void attempt_ended(engine *e, size_t i)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     mp_attempt *a = &s->att;
     mp_result *r = res(e, i);
     e->attempts_running--;
@@ -342,7 +343,7 @@ static void attempt_ended(engine *e, size_t i)
 
 void mp__eng_module_step(engine *e, size_t i)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     switch (s->phase) {
     case MOD_COND:
         if (mp__cmd_check_step(&s->check)) mp__eng_cond_done(e, i);
@@ -361,7 +362,7 @@ void mp__eng_module_step(engine *e, size_t i)
 
 size_t mp__eng_module_fds(engine *e, size_t i, struct pollfd *pfd, int64_t *deadline)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     switch (s->phase) {
     case MOD_COND:
         *deadline = mp__cmd_check_deadline(&s->check);
@@ -382,7 +383,7 @@ size_t mp__eng_module_fds(engine *e, size_t i, struct pollfd *pfd, int64_t *dead
 
 void mp__eng_module_cancel(engine *e, size_t i, const char *reason)
 {
-    mod_state *s = &e->mods[i];
+    mod_state *s = mp__eng_slot(e, i);
     if (s->cancel) return;
     s->cancel = 1;
     s->cancel_reason = reason;
