@@ -518,6 +518,12 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
     e.outputs_dir = outs;
     e.masker = o->masker ? o->masker : own;
     e.environ = environ_snapshot(arena);
+    mp_module_env base_of = {.p = p,
+                             .run_id = o->run_id,
+                             .instance_index = o->instance_index,
+                             .workspace = e.workspace,
+                             .environ = e.environ};
+    e.env_base = mp__env_base_new(arena, &base_of);
     e.notify_fd = nfd;
     e.stop_fd = o->stop_fd;
     e.scratch = (mp_strbuf)MP_STRBUF_INIT;
@@ -568,6 +574,7 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
             o->sinks[k].vt->run_finished(o->sinks[k].data, run->results, run->verdict);
 
     mp__fn_pool_free(e.fn_pool);
+    mp__env_base_release(e.env_base);
     mp__sched_free(e.sched);
     for (int k = 0; k < e.parallelism; k++)
         mp__arena_free(e.slots[k].att_arena);

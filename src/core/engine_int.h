@@ -87,6 +87,7 @@ struct mp_engine {
     const char **log_names;
     const mp_masker *masker;
     char *const *environ;
+    mp_env_base *env_base; /* every module's run-wide environment */
     int notify_fd;       /* eventfd the function workers write */
     mp_fn_pool *fn_pool; /* made at the first function attempt */
     int stop_fd;         /* -1 once not polled any more */

@@ -49,7 +49,8 @@ const char *mp__eng_masked(engine *e, const char *s)
 mp_module_env mp__eng_env(engine *e, size_t i, const char *output_path)
 {
     mod_state *s = mp__eng_slot(e, i);
-    return (mp_module_env){.p = e->p,
+    return (mp_module_env){.base = e->env_base,
+                           .p = e->p,
                            .m = mod(e, i),
                            .results = e->run->results,
                            .run_id = e->o->run_id,

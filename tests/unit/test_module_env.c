@@ -199,6 +199,94 @@ static void test_workdir(void **state)
     assert_string_equal(mp__module_workdir(f->a, &e), "/ws");
 }
 
+/* The same environment through a base made once (as the engine does) as
+ * without one, for every module; one base serves modules one after
+ * another. */
+static void test_shared_base(void **state)
+{
+    fx *f = *state;
+    mp_module_env be = env_for(f, "build");
+    mp_env_base *base = mp__env_base_new(f->a, &be);
+    const char *mods[] = {"build", "publish", "test[os=linux]", "publish", "build"};
+    for (size_t k = 0; k < sizeof(mods) / sizeof(mods[0]); k++) {
+        mp_module_env e = env_for(f, mods[k]);
+        const char **plain = NULL, **based = NULL;
+        assert_int_equal(mp__module_env_build(f->a, &e, &plain, NULL), 0);
+        e.base = base;
+        assert_int_equal(mp__module_env_build(f->a, &e, &based, NULL), 0);
+        size_t np = 0, nb = 0;
+        while (plain[np])
+            np++;
+        while (based[nb])
+            nb++;
+        assert_int_equal(np, nb);
+        for (size_t i = 0; i < np; i++) {
+            const char *eq = strchr(plain[i], '=');
+            char name[128];
+            snprintf(name, sizeof(name), "%.*s", (int)(eq - plain[i]), plain[i]);
+            assert_string_equal(get(based, name), eq + 1);
+        }
+    }
+    mp__env_base_release(base);
+}
+
+/* A module's env cannot replace the MODPIPE_* variables; many dependency
+ * outputs (past the linear search of a module's own names) each get one
+ * entry, the last value of a repeated name winning. */
+static void test_own_variables(void **state)
+{
+    (void)state;
+    static const char y[] = "version: 1\n"
+                            "modules:\n"
+                            "  dep: {run: \"true\"}\n"
+                            "  m:\n"
+                            "    depends_on: [dep]\n"
+                            "    env: {MODPIPE_MODULE: nope, MODPIPE_RUN_ID: nope, PATH: /x}\n"
+                            "    run: \"true\"\n";
+    mp_pipeline *p = mp_pipeline_new(NULL);
+    mp_error err = {0};
+    assert_int_equal(mp_pipeline_load_string(p, y, sizeof(y) - 1, "own.yml", &err), 0);
+    assert_int_equal(mp_pipeline_validate(p, &err), 0);
+    mp_arena *a = mp__arena_new();
+    mp_result *res = calloc(p->modules.n, sizeof(mp_result));
+    for (size_t i = 0; i < p->modules.n; i++)
+        mp__result_init(&res[i]);
+    mp_result *d = &res[mp_pipeline_find(p, "dep")->index];
+    d->status = MP_STATUS_SUCCEEDED;
+    for (int k = 0; k < 40; k++) {
+        char key[16], val[16];
+        snprintf(key, sizeof(key), "k%d", k);
+        snprintf(val, sizeof(val), "v%d", k);
+        mp__outputs_set(a, &d->outputs, key, strlen(key), val, strlen(val));
+    }
+    /* "a-b" and "a_b" are one variable name: the later output wins. */
+    mp__outputs_set(a, &d->outputs, "a-b", 3, "first", 5);
+    mp__outputs_set(a, &d->outputs, "a_b", 3, "second", 6);
+    mp_module_env e = {.p = p,
+                       .m = mp_pipeline_find(p, "m"),
+                       .results = res,
+                       .run_id = "r1",
+                       .attempt = 1,
+                       .workspace = "/ws",
+                       .output_path = "/o",
+                       .environ = environ_fx};
+    mp_env_base *base = mp__env_base_new(a, &e);
+    e.base = base;
+    const char **envp = NULL;
+    assert_int_equal(mp__module_env_build(a, &e, &envp, NULL), 0);
+    assert_string_equal(get(envp, "MODPIPE_MODULE"), "m");
+    assert_string_equal(get(envp, "MODPIPE_RUN_ID"), "r1");
+    assert_string_equal(get(envp, "PATH"), "/x");
+    assert_string_equal(get(envp, "MODPIPE_DEP_DEP_K0"), "v0");
+    assert_string_equal(get(envp, "MODPIPE_DEP_DEP_K39"), "v39");
+    assert_string_equal(get(envp, "MODPIPE_DEP_DEP_A_B"), "second");
+    assert_null(get(envp, "MODPIPE_DEP_OLD_KEY"));
+    mp__env_base_release(base);
+    free(res);
+    mp__arena_free(a);
+    mp_pipeline_free(p);
+}
+
 static void test_name_part(void **state)
 {
     fx *f = *state;
@@ -221,6 +309,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_matrix_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workdir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_part, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_base, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_variables, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
