@@ -33,10 +33,12 @@
 #include "core/error.h"
 #include "core/module_env.h"
 #include "core/requirements.h"
+#include "core/strmap.h"
 #include "core/xalloc.h"
 #include "os/clock.h"
 #include "output/mask.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -386,6 +388,34 @@ static int mkdir_p(const char *path, mp_error *err)
     return 0;
 }
 
+/* Mark the modules that have a file in dir already: "<log name>.log"
+ * (STALE_LOG) or "<log name>.<attempt>" (STALE_OUT). One readdir per run
+ * instead of an unlink per module; when dir cannot be read, every module
+ * is marked. */
+static void scan_stale(engine *e, const char *dir, uint8_t bit, mp_strmap *by_name)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        for (size_t i = 0; i < e->run->n; i++)
+            e->stale[i] |= bit;
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name, *dot = strrchr(name, '.');
+        if (!dot || dot == name) continue;
+        if (bit == STALE_LOG ? strcmp(dot, ".log") != 0
+                             : !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))
+            continue;
+        if (!by_name->n)
+            for (size_t i = 0; i < e->run->n; i++)
+                mp__strmap_put(by_name, e->log_names[i], (void *)(uintptr_t)(i + 1));
+        uintptr_t at = (uintptr_t)mp__strmap_getn(by_name, name, (size_t)(dot - name));
+        if (at) e->stale[at - 1] |= bit;
+    }
+    closedir(d);
+}
+
 /* A masker for the pipeline's secrets when the caller gave none. */
 static mp_masker *own_masker(const mp_pipeline *p)
 {
@@ -537,6 +567,11 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
     for (size_t i = 0; i < run->n; i++)
         mp__result_init(&run->results[i]);
     e.log_names = mp__log_names(p, arena);
+    e.stale = mp__xcalloc(run->n ? run->n : 1, 1);
+    mp_strmap by_name = MP_STRMAP_INIT;
+    scan_stale(&e, logs, STALE_LOG, &by_name);
+    scan_stale(&e, outs, STALE_OUT, &by_name);
+    mp__strmap_release(&by_name);
     e.slots = mp__xcalloc((size_t)e.parallelism, sizeof(mod_state));
     e.free_slots = mp__xmalloc(mp__xmul((size_t)e.parallelism, sizeof(int32_t)));
     for (int k = 0; k < e.parallelism; k++)
@@ -581,6 +616,7 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
     free(e.slots);
     free(e.free_slots);
     free(e.slot_of);
+    free(e.stale);
     free(e.active);
     mp__strbuf_release(&e.scratch);
     mp__masker_free(own);

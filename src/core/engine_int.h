@@ -30,6 +30,12 @@
 
 typedef struct mp_engine engine;
 
+/* A module's log / $MODPIPE_OUTPUT files may exist (left by an earlier run
+ * or an earlier start): remove them before an attempt that would write
+ * them. */
+#define STALE_LOG 1u
+#define STALE_OUT 2u
+
 typedef enum mod_phase {
     MOD_IDLE, /* a free slot */
     MOD_COND,
@@ -85,13 +91,14 @@ struct mp_engine {
     const char *workspace;
     const char *logs_dir, *outputs_dir;
     const char **log_names;
+    uint8_t *stale; /* by module: STALE_* files that may exist from before */
     const mp_masker *masker;
     char *const *environ;
     mp_env_base *env_base; /* every module's run-wide environment */
-    int notify_fd;       /* eventfd the function workers write */
-    mp_fn_pool *fn_pool; /* made at the first function attempt */
-    int stop_fd;         /* -1 once not polled any more */
-    int stop_handled;    /* running modules were cancelled for the stop */
+    int notify_fd;         /* eventfd the function workers write */
+    mp_fn_pool *fn_pool;   /* made at the first function attempt */
+    int stop_fd;           /* -1 once not polled any more */
+    int stop_handled;      /* running modules were cancelled for the stop */
     const char *stop_reason;
     int attempts_running;
     mp_strbuf scratch; /* output read buffer shared by all attempts */

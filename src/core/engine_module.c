@@ -145,7 +145,8 @@ static const char *prepare_process(engine *e, size_t i, mp_attempt_spec *spec, m
     const mp_module *m = mod(e, i);
     mp_arena *a = s->att_arena;
     s->output_path = mp__arena_printf(a, "%s/%s.%d", e->outputs_dir, e->log_names[i], s->attempts);
-    if (remove_stale(s->output_path, err) < 0) return err->message;
+    if ((e->stale[i] & STALE_OUT) && remove_stale(s->output_path, err) < 0) return err->message;
+    e->stale[i] |= STALE_OUT; /* the module may write it now */
     mp_module_env me = mp__eng_env(e, i, s->output_path);
     const char **envp = NULL;
     if (mp__module_env_build(a, &me, &envp, err) < 0) return err->message;
@@ -197,7 +198,13 @@ void mp__eng_attempt_start(engine *e, size_t i)
                                            e->logs_dir, e->log_names[i]));
             return;
         }
-        if (mp__modlog_open(&s->log, path, e->masker, echo, s, &err) < 0) {
+        mp_modlog_opts lo = {.path = path,
+                             .masker = e->masker,
+                             .echo = echo,
+                             .echo_data = s,
+                             .may_exist = (e->stale[i] & STALE_LOG) != 0};
+        e->stale[i] |= STALE_LOG; /* from here on it may exist */
+        if (mp__modlog_open(&s->log, &lo, &err) < 0) {
             fail_to_start(e, i, err.message);
             return;
         }

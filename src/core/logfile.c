@@ -102,18 +102,17 @@ static int stream_write(void *data, const void *buf, size_t n)
     return 0;
 }
 
-int mp__modlog_open(mp_modlog *l, const char *path, const mp_masker *masker, mp_log_echo_fn echo,
-                    void *echo_data, mp_error *err)
+int mp__modlog_open(mp_modlog *l, const mp_modlog_opts *o, mp_error *err)
 {
     memset(l, 0, sizeof(*l));
     l->fd = -1;
-    if (unlink(path) < 0 && errno != ENOENT)
-        return mp__error(err, MP_EIO, path, "cannot replace log file %s: %s", path,
+    if (o->may_exist && unlink(o->path) < 0 && errno != ENOENT)
+        return mp__error(err, MP_EIO, o->path, "cannot replace log file %s: %s", o->path,
                          strerror(errno));
-    l->path = mp__xstrdup(path);
-    l->echo = echo;
-    l->echo_data = echo_data;
-    l->masker = masker;
+    l->path = mp__xstrdup(o->path);
+    l->echo = o->echo;
+    l->echo_data = o->echo_data;
+    l->masker = o->masker;
     l->last = '\n';
     return 0;
 }

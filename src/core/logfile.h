@@ -11,8 +11,9 @@
  *
  * The file is created (truncated) only when the first byte is written to
  * it, so a module that prints nothing has no log file: opening the log
- * removes the file a previous run left, and mp__modlog_created() says
- * whether there is one. Each later attempt starts with a line
+ * removes the file a previous run left (when the caller says there may be
+ * one), and mp__modlog_created() says whether there is one. Each later
+ * attempt starts with a line
  * "--- attempt N ---" (in the file only).
  * modpipe's own remarks (timeouts, retries, bad outputs) are added as lines
  * "modpipe: ..." with mp__modlog_note(): they go to the file, the echo and
@@ -65,12 +66,18 @@ typedef struct mp_modlog {
  * a name, later ones (in index order) get "~<index>" appended. In arena a. */
 const char **mp__log_names(const mp_pipeline *p, mp_arena *a);
 
-/* Get ready for output to the log at path, removing a file of that name
- * (the file is created by the first write). echo may be NULL; masker may
- * be NULL. Returns 0 or MP_EIO when an old file cannot be removed (err
- * says why); on failure there is nothing to close. */
-int mp__modlog_open(mp_modlog *l, const char *path, const mp_masker *masker, mp_log_echo_fn echo,
-                    void *echo_data, mp_error *err);
+typedef struct mp_modlog_opts {
+    const char *path;
+    const mp_masker *masker; /* may be NULL */
+    mp_log_echo_fn echo;     /* may be NULL */
+    void *echo_data;
+    int may_exist; /* a file at path may be left from before: remove it */
+} mp_modlog_opts;
+
+/* Get ready for output to the log at o->path (the file is created by the
+ * first write). Returns 0 or MP_EIO when an old file cannot be removed
+ * (err says why); on failure there is nothing to close. */
+int mp__modlog_open(mp_modlog *l, const mp_modlog_opts *o, mp_error *err);
 /* Attempt `attempt` (1-based) begins: a marker line in the file for the
  * second and later ones; the tail starts afresh. */
 void mp__modlog_begin_attempt(mp_modlog *l, int attempt);
