@@ -291,6 +291,9 @@ static void collect_outputs(engine *e, size_t i)
     mp_kv_vec raw = {0};
     mp_strbuf problems = MP_STRBUF_INIT;
     mp__outputs_read_file(s->output_path, s->att_arena, &raw, &problems);
+    /* The values are in the result now, masked; the file holds them in the
+     * clear (secrets included), so it does not outlive the attempt. */
+    unlink(s->output_path);
     for (size_t k = 0; k < raw.n; k++)
         add_output(e->run->arena, &r->outputs, e->masker, raw.v[k].key.s, strlen(raw.v[k].key.s),
                    raw.v[k].value.s, strlen(raw.v[k].value.s));

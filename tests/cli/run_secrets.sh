@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_secrets.sh -- secret values never leave modpipe unmasked: not in the
-# module logs (.modpipe/logs), the console (grouped and stream output), the
+# state dir (.modpipe: logs, outputs, history), the console (grouped and stream output), the
 # summary (log tails of failed modules), nor the report (log tails, error
 # messages, outputs) -- also when a module prints a secret in two pieces
 # that arrive in separate pipe reads, and in its base64 form. A secret too
@@ -60,7 +60,7 @@ split succeeded
 undeclared succeeded
 whole succeeded
 TXT
-no_secret "$OUT" "$ERR" .modpipe/logs r.json
+no_secret "$OUT" "$ERR" .modpipe r.json
 # What was masked shows as ***.
 expect_file_has .modpipe/logs/whole.log '^token is \*\*\*$'
 expect_file_has .modpipe/logs/whole.log '^password: \*\*\*\.$'
@@ -77,7 +77,7 @@ expect_report r.json 'm["whole"]["outputs"]["out"]' 'before-***-after'
 # Stream output is masked too, with the split secret held back until it is
 # complete.
 expect_exit 1 mp run secrets.yml --on-failure continue --output stream --report r2.json -j4
-no_secret "$OUT" "$ERR" .modpipe/logs r2.json
+no_secret "$OUT" "$ERR" .modpipe r2.json
 expect_stdout_matches '^\[split\] split: \*\*\* end$'
 expect_stdout_matches '^\[whole\] token is \*\*\*$'
 
