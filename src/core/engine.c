@@ -309,6 +309,7 @@ static void drain_notify(engine *e)
     uint64_t v;
     while (read(e->notify_fd, &v, sizeof(v)) > 0)
         ;
+    mp__fn_pool_rearm(e->fn_pool); /* every module is stepped next */
 }
 
 static void run_loop(engine *e)

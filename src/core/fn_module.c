@@ -7,17 +7,28 @@
  * mp__fn_pool_free(), called by the pool's owner (the engine, once its
  * loop has ended). A worker runs jobs in queue order until the pool stops.
  *
- * Locks: one mutex per pool guards the queue, the counts, `stopping`, and
- * each job's rc and `done` (done is also atomic so that mp__fn_done() can
- * look without the lock). Two condition variables: `work` (a job was
- * queued, or the pool stops) wakes idle workers; `finished` (a job is
- * done) wakes mp__fn_join() when it has to wait. The engine's notify
- * eventfd is written after the lock is dropped. The function itself runs
- * without the lock; its mp_ctx has a lock of its own.
+ * Locks: one mutex per pool guards the queue, the counts and `stopping`.
+ * A job's rc is written before its atomic `done` is set, without the lock;
+ * the engine reads rc only once it has seen `done`. Two condition
+ * variables: `work` (a job was queued, or the pool stops) wakes idle
+ * workers; `finished` wakes mp__fn_join() when it has to wait for a job
+ * (it counts itself in `joiners` under the lock first, and a worker that
+ * sees a joiner after setting `done` broadcasts under the lock, so the
+ * wake cannot be missed). The function itself runs without the lock; its
+ * mp_ctx has a lock of its own.
+ *
+ * Waking the engine: a worker writes the notify eventfd only when it
+ * moves `unseen` (jobs done since the engine last looked) from 0 to 1;
+ * mp__fn_pool_rearm() sets it back to 0 just before the engine looks at
+ * every job, so a job done later writes again. A burst of jobs ending
+ * together costs one write and one wake-up, and none is lost: a job that
+ * ends between the rearm and the look is seen by the look (and its write
+ * wakes the engine once more for nothing).
  *
  * Shutdown order: every job done (the engine has waited for each) ->
- * stopping = 1 and `work` broadcast -> each worker leaves its loop -> the
- * owner joins them all -> the mutex and conditions are destroyed.
+ * stopping = 1 and `work` broadcast -> each worker empties the queue and
+ * leaves its loop -> the owner joins them all -> the mutex and conditions
+ * are destroyed.
  */
 #include "core/fn_module.h"
 #include "core/ctx.h"
@@ -41,6 +52,8 @@ struct mp_fn_pool {
     int nthreads, max, idle;
     int stopping;
     int notify_fd;
+    atomic_int joiners; /* mp__fn_join() calls waiting */
+    atomic_int unseen;  /* jobs done since the last rearm */
 };
 
 mp_fn_pool *mp__fn_pool_new(int max, int notify_fd)
@@ -48,6 +61,8 @@ mp_fn_pool *mp__fn_pool_new(int max, int notify_fd)
     mp_fn_pool *p = mp__xcalloc(1, sizeof(*p));
     p->max = max > 0 ? max : 1;
     p->notify_fd = notify_fd;
+    atomic_init(&p->joiners, 0);
+    atomic_init(&p->unseen, 0);
     p->threads = mp__xcalloc((size_t)p->max, sizeof(*p->threads));
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
@@ -58,6 +73,11 @@ mp_fn_pool *mp__fn_pool_new(int max, int notify_fd)
 int mp__fn_pool_threads(const mp_fn_pool *p)
 {
     return p ? p->nthreads : 0;
+}
+
+void mp__fn_pool_rearm(mp_fn_pool *p)
+{
+    if (p) atomic_store(&p->unseen, 0);
 }
 
 static void notify(int fd)
@@ -85,13 +105,14 @@ static void *worker(void *arg)
         if (!p->head) p->tail = NULL;
         p->queued--;
         pthread_mutex_unlock(&p->lock);
-        int rc = r->fn(r->ctx, r->data);
-        pthread_mutex_lock(&p->lock);
-        r->rc = rc;
+        r->rc = r->fn(r->ctx, r->data);
         atomic_store(&r->done, 1); /* r is the engine's again from here */
-        pthread_cond_broadcast(&p->finished);
-        pthread_mutex_unlock(&p->lock);
-        notify(p->notify_fd);
+        if (atomic_load(&p->joiners) > 0) {
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_broadcast(&p->finished);
+            pthread_mutex_unlock(&p->lock);
+        }
+        if (atomic_fetch_add(&p->unseen, 1) == 0) notify(p->notify_fd);
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
@@ -102,8 +123,6 @@ void mp__fn_pool_free(mp_fn_pool *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->lock);
-    while (p->head) /* the engine waits for every job; this is a backstop */
-        pthread_cond_wait(&p->finished, &p->lock);
     p->stopping = 1;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
@@ -145,8 +164,10 @@ int mp__fn_start(mp_fn_run *r, mp_fn_pool *p, const mp_module *m, int attempt, m
         return mp__error(err, MP_EIO, m->name, "cannot start a thread for module \"%s\": %s",
                          m->name, strerror(e));
     }
-    pthread_cond_signal(&p->work);
+    int wake = p->idle > 0;
     pthread_mutex_unlock(&p->lock);
+    /* After unlocking: a woken worker need not block on the lock again. */
+    if (wake) pthread_cond_signal(&p->work);
     r->pool = p;
     return 0;
 }
@@ -164,10 +185,13 @@ void mp__fn_cancel(mp_fn_run *r)
 int mp__fn_join(mp_fn_run *r)
 {
     if (!r->pool || atomic_load(&r->done)) return r->rc;
-    pthread_mutex_lock(&r->pool->lock);
+    mp_fn_pool *p = r->pool;
+    pthread_mutex_lock(&p->lock);
+    atomic_fetch_add(&p->joiners, 1);
     while (!atomic_load(&r->done))
-        pthread_cond_wait(&r->pool->finished, &r->pool->lock);
-    pthread_mutex_unlock(&r->pool->lock);
+        pthread_cond_wait(&p->finished, &p->lock);
+    atomic_fetch_sub(&p->joiners, 1);
+    pthread_mutex_unlock(&p->lock);
     return r->rc;
 }
 

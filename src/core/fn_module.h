@@ -13,9 +13,10 @@
  * functions than that are ever in flight, so a queued job never waits for
  * long). A worker calls the module's function with a fresh mp_ctx (ctx.h),
  * stores the return value, sets `done` and writes 1 to the notify eventfd
- * so the engine's poll wakes up; then it takes the next job or waits.
- * mp__fn_pool_free() is the owner's join: it waits for the jobs still
- * queued or running, then stops and joins every worker.
+ * so the engine's poll wakes up (unless a write since the owner's last
+ * mp__fn_pool_rearm() wakes it already); then it takes the next job or
+ * waits. mp__fn_pool_free() is the owner's join: the workers finish the
+ * jobs still queued or running, then they stop and are joined.
  *
  * Cancellation (timeout or a stopping run) is cooperative: mp__fn_cancel()
  * makes mp_ctx_cancelled() true, and the engine waits for the function to
@@ -25,8 +26,8 @@
  *
  * Ownership: an mp_fn_run is caller-owned and must not move from start
  * until it is done (a worker holds a pointer to it); the pool only queues
- * it. A worker reads a job's fn, data and ctx while it runs it, writes rc
- * and `done` under the pool's lock, and never touches the job after that.
+ * it. A worker reads a job's fn, data and ctx while it runs it, writes rc,
+ * then sets `done`, and never touches the job after that.
  */
 #ifndef MP_CORE_FN_MODULE_H
 #define MP_CORE_FN_MODULE_H
@@ -54,6 +55,9 @@ mp_fn_pool *mp__fn_pool_new(int max, int notify_fd);
 void mp__fn_pool_free(mp_fn_pool *p);
 /* Workers started so far. */
 int mp__fn_pool_threads(const mp_fn_pool *p);
+/* The owner is about to look at every job (after reading notify_fd): a
+ * job that ends from now on writes notify_fd again. NULL-safe. */
+void mp__fn_pool_rearm(mp_fn_pool *p);
 
 /* Queue attempt `attempt` of module m (which must be MP_RUN_FUNCTION).
  * Returns 0 or MP_EIO (no worker could be started; nothing to release). */
