@@ -11,9 +11,10 @@
  * seed, so every run builds the same graph). The run happens in a fresh
  * temporary directory (its state dir .modpipe, logs and history go there;
  * removed at the end), twice:
- *   cold  no state dir yet: every module's log file is created;
- *   warm  the state dir of the first run is there (log files are
- *         truncated, history.json is read and written again).
+ *   cold  no state dir yet (a module that prints nothing gets no log
+ *         file);
+ *   warm  the state dir of the first run is there (history.json is read
+ *         and written again).
  * stdout of mp_main (module lines and the summary) goes to /dev/null.
  * Prints the time to build and validate the pipeline and the wall time of
  * each run; the goal is under 2 s for a run of 100,000 modules.

@@ -16,11 +16,11 @@
 # is reported, with the ratios modpipe/ninja and modpipe/make. modpipe is
 # measured twice:
 #   cold  every run starts without a state dir (.modpipe), as on a fresh
-#         CI checkout: each module's log file and $MODPIPE_OUTPUT file are
-#         created (two new files per module);
-#   warm  the state dir of the previous run is there (log and output files
-#         are truncated, history.json gives expected durations), as when
-#         running again in a working copy.
+#         CI checkout (`true` prints nothing and writes no outputs, so no
+#         log or $MODPIPE_OUTPUT file is created);
+#   warm  the state dir of the previous run is there (history.json gives
+#         expected durations; log and output files left by an older run
+#         are removed), as when running again in a working copy.
 # Output goes to /dev/null for every tool.
 #
 # Goals: wall time <= 1.2x ninja; peak RSS <= 30 MB at 5,000 modules.
