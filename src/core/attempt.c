@@ -15,6 +15,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+
+/* How often a stopping attempt whose leader is gone looks whether its
+ * process group is empty (see group_empty). */
+#define GROUP_RECHECK_MS 50
 
 static void term_group(mp_attempt *a)
 {
@@ -94,6 +99,11 @@ int64_t mp__attempt_deadline(const mp_attempt *a)
         if (a->end != MP_ATTEMPT_END_NONE) return a->is_fn ? MP_DEADLINE_NONE : 0;
         return a->deadline;
     case MP_ATTEMPT_KILLING:
+        /* Leader gone but output still open: a process that left the group
+         * may hold the pipe, so look again shortly whether the group itself
+         * is empty (no fd tells us; see group_empty). */
+        if (a->proc.reaped && a->proc.out_fd >= 0)
+            return mp__deadline_min(a->kill_deadline, mp__deadline_in(GROUP_RECHECK_MS));
         return a->kill_deadline;
     case MP_ATTEMPT_DRAINING:
         return a->drain_deadline;
@@ -196,6 +206,19 @@ static void read_some(mp_attempt *a, mp_strbuf *scratch)
     }
 }
 
+/* No process is left in the attempt's group (the leader is reaped and
+ * kill(-pgid, 0) finds nobody): what still holds the output pipe has left
+ * the group, and waiting out the grace period for it would gain nothing. */
+static int group_empty(const mp_attempt *a)
+{
+    if (a->proc.pid <= 0) return 0;
+    /* Members re-parented to us (we are a subreaper) stay zombies, and so
+     * in the group, until someone reaps them. */
+    while (waitpid(-a->proc.pid, NULL, WNOHANG) > 0)
+        ;
+    return kill(-a->proc.pid, 0) < 0 && errno == ESRCH;
+}
+
 static void start_draining(mp_attempt *a)
 {
     mp__process_kill_group(&a->proc, 0, NULL);
@@ -237,7 +260,8 @@ int mp__attempt_step(mp_attempt *a, mp_strbuf *scratch)
         if (a->end != MP_ATTEMPT_END_NONE) start_killing(a);
         break;
     case MP_ATTEMPT_KILLING:
-        if ((a->proc.reaped && a->proc.out_fd < 0) || mp__deadline_passed(a->kill_deadline))
+        if ((a->proc.reaped && (a->proc.out_fd < 0 || group_empty(a))) ||
+            mp__deadline_passed(a->kill_deadline))
             start_draining(a);
         break;
     case MP_ATTEMPT_DRAINING:

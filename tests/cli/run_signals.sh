@@ -124,4 +124,30 @@ cleanup cancelled
 long cancelled
 TXT
 
+# A process that left the module's group (setsid) and keeps the output
+# pipe open does not hold the stop up for the grace period: once the group
+# is empty the module ends, and the escaped process is killed at the end.
+write escape.yml <<YAML
+version: 1
+name: escape
+modules:
+  esc:
+    run: touch started; setsid bash -c 'exec -a ${MARK}_esc sleep 1000' & sleep 1000
+YAML
+rm -f started
+"$MODPIPE" run escape.yml --report r.json >"$OUT" 2>"$ERR" &
+pid=$!
+wait_for started
+t0=$(date +%s%N)
+kill -INT "$pid"
+code=0
+wait "$pid" || code=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_eq "exit code after SIGINT" "$code" 130
+[ "$ms" -lt 5000 ] || fail "stopping took $ms ms (the grace period is 10 s)"
+expect_no_marker
+expect_statuses r.json <<'TXT'
+esc cancelled
+TXT
+
 pass
