@@ -346,6 +346,7 @@ static void run_loop(engine *e)
             n += mp__eng_module_fds(e, e->active[k], pfd + n, &d);
             dl = mp__deadline_min(dl, d);
         }
+        mp__fn_pool_flush(e->fn_pool); /* this turn's new function jobs */
         if (poll(pfd, n, mp__deadline_poll_ms(dl)) < 0 && errno != EINTR)
             mp__die("engine: poll: %s", strerror(errno));
         if (stop_at >= 0 && pfd[stop_at].revents) read_stop(e);

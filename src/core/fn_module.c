@@ -25,6 +25,15 @@
  * ends between the rearm and the look is seen by the look (and its write
  * wakes the engine once more for nothing).
  *
+ * Hand-off in batches: mp__fn_start() only appends to the owner's
+ * pending list (the lock is taken only while workers are still being
+ * started); mp__fn_pool_flush(), which the owner calls before it waits,
+ * moves the whole list onto the queue under the lock once and signals one
+ * idle worker. A worker that takes a job and sees more queued while
+ * others are idle signals the next one, so every queued job still gets a
+ * worker of its own without the owner paying a wake-up per job; a worker
+ * that finishes takes the next queued job before it sleeps.
+ *
  * Shutdown order: every job done (the engine has waited for each) ->
  * stopping = 1 and `work` broadcast -> each worker empties the queue and
  * leaves its loop -> the owner joins them all -> the mutex and conditions
@@ -48,6 +57,9 @@ struct mp_fn_pool {
     pthread_cond_t finished; /* a job is done */
     mp_fn_run *head, *tail;  /* queued jobs, oldest first */
     size_t queued;
+    /* Started, not yet handed over (the owner's thread only, no lock). */
+    mp_fn_run *pend_head, *pend_tail;
+    size_t pending;
     pthread_t *threads;
     int nthreads, max, idle;
     int stopping;
@@ -104,7 +116,11 @@ static void *worker(void *arg)
         p->head = r->next;
         if (!p->head) p->tail = NULL;
         p->queued--;
+        /* More jobs than this one: pass the wake-up on to an idle worker,
+         * so the owner signals once per batch. */
+        int more = p->head && p->idle > 0;
         pthread_mutex_unlock(&p->lock);
+        if (more) pthread_cond_signal(&p->work);
         r->rc = r->fn(r->ctx, r->data);
         atomic_store(&r->done, 1); /* r is the engine's again from here */
         if (atomic_load(&p->joiners) > 0) {
@@ -122,6 +138,7 @@ static void *worker(void *arg)
 void mp__fn_pool_free(mp_fn_pool *p)
 {
     if (!p) return;
+    mp__fn_pool_flush(p);
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
     pthread_cond_broadcast(&p->work);
@@ -135,6 +152,25 @@ void mp__fn_pool_free(mp_fn_pool *p)
     free(p);
 }
 
+void mp__fn_pool_flush(mp_fn_pool *p)
+{
+    if (!p || !p->pend_head) return;
+    pthread_mutex_lock(&p->lock);
+    if (p->tail)
+        p->tail->next = p->pend_head;
+    else
+        p->head = p->pend_head;
+    p->tail = p->pend_tail;
+    p->queued += p->pending;
+    int wake = p->idle > 0;
+    pthread_mutex_unlock(&p->lock);
+    p->pend_head = p->pend_tail = NULL;
+    p->pending = 0;
+    /* After unlocking: a woken worker need not block on the lock again.
+     * One signal; the worker passes it on while jobs remain. */
+    if (wake) pthread_cond_signal(&p->work);
+}
+
 int mp__fn_start(mp_fn_run *r, mp_fn_pool *p, const mp_module *m, int attempt, mp_error *err)
 {
     memset(r, 0, sizeof(*r));
@@ -142,32 +178,29 @@ int mp__fn_start(mp_fn_run *r, mp_fn_pool *p, const mp_module *m, int attempt, m
     r->fn = m->fn;
     r->data = m->fn_data;
     r->ctx = mp__ctx_new(m->name, attempt);
-    int e = 0;
-    pthread_mutex_lock(&p->lock);
-    if (p->tail)
-        p->tail->next = r;
-    else
-        p->head = r;
-    p->tail = r;
-    p->queued++;
-    if (p->queued > (size_t)p->idle && p->nthreads < p->max) {
-        e = pthread_create(&p->threads[p->nthreads], NULL, worker, p);
-        if (e == 0) p->nthreads++;
-    }
-    if (e != 0 && p->nthreads == 0) {
-        /* No worker will ever take it: take it back. */
-        p->head = p->tail = NULL;
-        p->queued = 0;
+    /* nthreads changes only on this (the owner's) thread. */
+    if (p->nthreads < p->max) {
+        int e = 0;
+        pthread_mutex_lock(&p->lock);
+        if (p->queued + p->pending + 1 > (size_t)p->idle) {
+            e = pthread_create(&p->threads[p->nthreads], NULL, worker, p);
+            if (e == 0) p->nthreads++;
+        }
         pthread_mutex_unlock(&p->lock);
-        mp__ctx_free(r->ctx);
-        r->ctx = NULL;
-        return mp__error(err, MP_EIO, m->name, "cannot start a thread for module \"%s\": %s",
-                         m->name, strerror(e));
+        if (e != 0 && p->nthreads == 0) {
+            /* No worker will ever take it. */
+            mp__ctx_free(r->ctx);
+            r->ctx = NULL;
+            return mp__error(err, MP_EIO, m->name, "cannot start a thread for module \"%s\": %s",
+                             m->name, strerror(e));
+        }
     }
-    int wake = p->idle > 0;
-    pthread_mutex_unlock(&p->lock);
-    /* After unlocking: a woken worker need not block on the lock again. */
-    if (wake) pthread_cond_signal(&p->work);
+    if (p->pend_tail)
+        p->pend_tail->next = r;
+    else
+        p->pend_head = r;
+    p->pend_tail = r;
+    p->pending++;
     r->pool = p;
     return 0;
 }
@@ -186,6 +219,7 @@ int mp__fn_join(mp_fn_run *r)
 {
     if (!r->pool || atomic_load(&r->done)) return r->rc;
     mp_fn_pool *p = r->pool;
+    mp__fn_pool_flush(p); /* r may not be handed over yet */
     pthread_mutex_lock(&p->lock);
     atomic_fetch_add(&p->joiners, 1);
     while (!atomic_load(&r->done))

@@ -3,7 +3,8 @@
  * a pool of worker threads the engine owns for the length of one run.
  *
  *   mp_fn_pool *pool = mp__fn_pool_new(parallelism, notify_fd);
- *   mp__fn_start(&r, pool, m, attempt, err);   queued; a worker calls m->fn
+ *   mp__fn_start(&r, pool, m, attempt, err);   pending; a worker calls m->fn
+ *   mp__fn_pool_flush(pool);                   hands the pending jobs over
  *   loop: poll(notify_fd) ...; if (mp__fn_done(&r)) rc = mp__fn_join(&r);
  *   mp__fn_release(&r);                        frees the context
  *   mp__fn_pool_free(pool);                    at the end of the run
@@ -59,8 +60,15 @@ int mp__fn_pool_threads(const mp_fn_pool *p);
  * job that ends from now on writes notify_fd again. NULL-safe. */
 void mp__fn_pool_rearm(mp_fn_pool *p);
 
-/* Queue attempt `attempt` of module m (which must be MP_RUN_FUNCTION).
- * Returns 0 or MP_EIO (no worker could be started; nothing to release). */
+/* Hand every job started since the last flush to the workers at once
+ * (one lock, one wake-up). The owner must call it before it waits for a
+ * job; mp__fn_join() and mp__fn_pool_free() call it. NULL-safe. */
+void mp__fn_pool_flush(mp_fn_pool *p);
+
+/* Start attempt `attempt` of module m (which must be MP_RUN_FUNCTION): it
+ * is pending until the owner's next mp__fn_pool_flush(). The owner's
+ * thread only. Returns 0 or MP_EIO (no worker could be started; nothing
+ * to release). */
 int mp__fn_start(mp_fn_run *r, mp_fn_pool *pool, const mp_module *m, int attempt, mp_error *err);
 /* Has the function returned? */
 int mp__fn_done(mp_fn_run *r);

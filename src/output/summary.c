@@ -1,7 +1,8 @@
 /*
  * summary.c -- see summary.h. Rows are sorted once (qsort over indices),
  * column widths measured over all cells, and the table laid out with two
- * spaces between columns, left-aligned.
+ * spaces between columns, left-aligned. Each cell is formatted once:
+ * the measuring pass keeps the text it formats for the writing pass.
  */
 #include "output/summary.h"
 
@@ -83,42 +84,82 @@ static void cells_of(const mp_run *run, size_t i, char cell[NCOLS][MP_FMT_BUFSZ 
         snprintf(cell[5], sizeof(cell[5]), "-");
 }
 
-static void add_cell(mp_strbuf *sb, const char *s, size_t width, int last)
+/* Append n spaces. */
+static void add_spaces(mp_strbuf *sb, size_t n)
 {
-    mp__strbuf_adds(sb, s);
-    if (last) return;
-    for (size_t c = mp__utf8_cols(s, strlen(s)); c < width + 2; c++)
-        mp__strbuf_addch(sb, ' ');
+    static const char spaces[] = "                                ";
+    while (n > 0) {
+        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        mp__strbuf_add(sb, spaces, k);
+        n -= k;
+    }
 }
 
+/* s (len bytes, cols columns wide), then padding up to width and the two
+ * spaces between columns, unless it is the last column. */
+static void add_cell(mp_strbuf *sb, const char *s, size_t len, size_t cols, size_t width,
+                     int last)
+{
+    mp__strbuf_add(sb, s, len);
+    if (!last && cols < width + 2) add_spaces(sb, width + 2 - cols);
+}
+
+/* A formatted cell kept from the measuring pass for the writing pass:
+ * where it starts in the cell text, its length and its width. */
+typedef struct cell_ref {
+    size_t off;
+    size_t len;
+    size_t cols;
+} cell_ref;
+
+/* Every cell is formatted once: the first pass keeps the text of all
+ * cells (NUL-separated) and measures the columns, the second lays them
+ * out. Cell 0 is the module's name, not copied. */
 static void add_table(const mp_pipeline *p, const mp_run *run, const size_t *order, mp_strbuf *sb)
 {
     size_t width[NCOLS];
     for (int k = 0; k < NCOLS; k++)
         width[k] = strlen(headings[k]);
+    cell_ref *refs = mp__xcalloc(mp__xmul(run->n ? run->n : 1, NCOLS), sizeof(*refs));
+    mp_strbuf text = MP_STRBUF_INIT;
     char cell[NCOLS][MP_FMT_BUFSZ * 2];
     for (size_t r = 0; r < run->n; r++) {
         size_t i = order[r];
+        cell_ref *ref = &refs[r * NCOLS];
         cells_of(run, i, cell);
         const char *name = p->modules.v[i]->name;
-        size_t c = mp__utf8_cols(name, strlen(name));
-        if (c > width[0]) width[0] = c;
+        ref[0].len = strlen(name);
+        ref[0].cols = mp__utf8_cols(name, ref[0].len);
+        if (ref[0].cols > width[0]) width[0] = ref[0].cols;
         for (int k = 1; k < NCOLS; k++) {
-            c = mp__utf8_cols(cell[k], strlen(cell[k]));
-            if (c > width[k]) width[k] = c;
+            size_t len = strlen(cell[k]);
+            ref[k].off = text.len;
+            ref[k].len = len;
+            ref[k].cols = mp__utf8_cols(cell[k], len);
+            mp__strbuf_add(&text, cell[k], len + 1);
+            if (ref[k].cols > width[k]) width[k] = ref[k].cols;
         }
     }
-    for (int k = 0; k < NCOLS; k++)
-        add_cell(sb, headings[k], width[k], k == NCOLS - 1);
+    for (int k = 0; k < NCOLS; k++) {
+        size_t len = strlen(headings[k]);
+        add_cell(sb, headings[k], len, mp__utf8_cols(headings[k], len), width[k],
+                 k == NCOLS - 1);
+    }
     mp__strbuf_addch(sb, '\n');
+    size_t line = 2 * NCOLS;
+    for (int k = 0; k < NCOLS; k++)
+        line += width[k];
+    mp__strbuf_grow(sb, mp__xmul(run->n, line));
     for (size_t r = 0; r < run->n; r++) {
-        size_t i = order[r];
-        cells_of(run, i, cell);
-        add_cell(sb, p->modules.v[i]->name, width[0], 0);
+        const cell_ref *ref = &refs[r * NCOLS];
+        add_cell(sb, p->modules.v[order[r]]->name, ref[0].len, ref[0].cols, width[0], 0);
         for (int k = 1; k < NCOLS; k++)
-            add_cell(sb, cell[k], width[k], k == NCOLS - 1);
+            add_cell(sb, text.buf + ref[k].off, ref[k].len, ref[k].cols, width[k],
+                     k == NCOLS - 1);
         mp__strbuf_addch(sb, '\n');
     }
+    mp__strbuf_release(&text);
+    free(refs);
 }
 
 /* The last TAIL_LINES lines of tail, each as "  | line". */
