@@ -334,7 +334,7 @@ static void test_lease_expiry_requeue(void **state)
     mp_coord_event ev;
     next_of(f, MP_COORD_EV_LEASE_EXPIRED, 2000, &ev);
     int64_t took = mp__clock_now_ms() - t0;
-    assert_true(took >= 120 && took < 600);
+    assert_true(took >= 120 && took < 1500);
     assert_string_equal(ev.module, "x");
     assert_string_equal(ev.token, "w1#1");
     mp_coord_requeue_outcome out;
@@ -489,7 +489,7 @@ static void broadcast_wakes(bool cancel, mp_coord_run_state want)
         pthread_join(t[4], NULL); /* the observer sees it */
         assert_int_equal(x[4].rc, 0);
         assert_int_equal(x[4].st, MP_COORD_RUN_CANCELLED);
-        assert_true(x[4].woke_at - t0 < 300);
+        assert_true(x[4].woke_at - t0 < 1000); /* long before its 10 s deadline */
         usleep(100 * 1000); /* the claimers stay blocked ... */
         for (int i = 0; i < 4; i++)
             assert_int_equal(pthread_tryjoin_np(t[i], NULL), EBUSY);
@@ -512,7 +512,7 @@ static void broadcast_wakes(bool cancel, mp_coord_run_state want)
         pthread_join(t[i], NULL);
         assert_int_equal(x[i].rc, 0);
         assert_int_equal(x[i].st, want);
-        assert_true(x[i].woke_at - t0 < 300);
+        assert_true(x[i].woke_at - t0 < 1000); /* long before its 10 s deadline */
     }
     /* Later calls answer at once; nothing can be enqueued any more. */
     mp_coord_lease l;
@@ -572,9 +572,13 @@ static void test_complete_wakes_all(void **state)
 
 static void assert_took_200(int64_t t0)
 {
+    /* Never before the deadline; after it within a margin that a loaded
+     * CI machine running under sanitizers still meets (a call that ignored
+     * its deadline would block for the test's whole timeout). */
     int64_t took = mp__clock_now_ms() - t0;
-    if (took < 100 || took > 300) print_error("took %lld ms, wanted 200 +- 100\n", (long long)took);
-    assert_true(took >= 100 && took <= 300);
+    if (took < 195 || took > 1000)
+        print_error("took %lld ms, wanted 200 (at most 1000)\n", (long long)took);
+    assert_true(took >= 195 && took <= 1000);
 }
 
 static void test_deadlines_honoured(void **state)
@@ -693,7 +697,7 @@ static void test_master_lost(void **state)
     assert_int_equal(mp__coord_worker_claim(w, mp__deadline_in(5000), &l, &st, NULL), 0);
     assert_int_equal(st, MP_COORD_RUN_MASTER_LOST);
     int64_t took = mp__clock_now_ms() - t0;
-    assert_true(took >= 150 && took < 700);
+    assert_true(took >= 150 && took < 1500);
     fx_end(f);
 }
 
@@ -718,7 +722,7 @@ static void test_worker_left(void **state)
     }
     assert_int_equal(ev.instance, 1);
     int64_t took = mp__clock_now_ms() - t0;
-    assert_true(took >= 150 && took < 800);
+    assert_true(took >= 150 && took < 1500);
     mp__coord_event_release(&ev);
     assert_int_equal(mp__coord_worker_heartbeat(silent, NULL), MP_ESTATE);
     mp__coord_worker_close(chatty);
