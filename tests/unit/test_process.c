@@ -490,7 +490,7 @@ static void test_wait_deadline_times_out(void **state)
 
     int64_t t0 = mp__clock_now_ms();
     assert_int_equal(mp__process_wait(&p, t0, NULL), MP_ETIMEDOUT);
-    assert_true(mp__clock_now_ms() - t0 < 100);
+    assert_true(mp__clock_now_ms() - t0 < 500); /* did not block */
 
     t0 = mp__clock_now_ms();
     int st = 12345;
