@@ -71,6 +71,14 @@ void mp__eng_emit_finished(engine *e, size_t i)
     }
 }
 
+static void emit_flush(engine *e)
+{
+    for (size_t k = 0; k < e->o->nsinks; k++) {
+        const mp_sink *s = &e->o->sinks[k];
+        if (s->vt->flush) s->vt->flush(s->data);
+    }
+}
+
 static void emit_tick(engine *e, int64_t now)
 {
     for (size_t k = 0; k < e->o->nsinks; k++) {
@@ -322,6 +330,9 @@ static void run_loop(engine *e)
         e->drv.vt->step(e->drv.data, e);
         handle_stop(e);
         start_ready(e);
+        /* Before the wait, and before this turn's functions are handed
+         * to the workers: sinks write out this turn's lines. */
+        emit_flush(e);
         int drv_fd = -1;
         int64_t drv_dl = MP_DEADLINE_NONE;
         e->drv.vt->wait(e->drv.data, &drv_fd, &drv_dl);
@@ -596,7 +607,8 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
                         .instance_index = o->instance_index,
                         .parallelism = e.parallelism,
                         .started_at = run->started_at,
-                        .expected_ms = o->expected_ms};
+                        .expected_ms = o->expected_ms,
+                        .flushes = 1};
     for (size_t k = 0; k < o->nsinks; k++)
         if (o->sinks[k].vt->run_started) o->sinks[k].vt->run_started(o->sinks[k].data, &info);
 

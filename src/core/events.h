@@ -24,6 +24,9 @@ typedef struct mp_run_info {
     int parallelism;
     int64_t started_at; /* ms since the epoch */
     const int64_t *expected_ms; /* per module, from history (1000 unknown) */
+    /* Set by the engine: it calls `flush` before every wait, so a sink may
+     * hold what it writes until then. */
+    int flushes;
 } mp_run_info;
 
 typedef struct mp_sink_vtable {
@@ -39,6 +42,9 @@ typedef struct mp_sink_vtable {
     void (*tick)(void *data, int64_t now_ms);
     /* The run is over; results[i] for every module of the pipeline. */
     void (*run_finished)(void *data, const mp_result *results, mp_status verdict);
+    /* The engine is about to wait (for modules, or before it ends the
+     * run): write out what is held (see mp_run_info.flushes). */
+    void (*flush)(void *data);
 } mp_sink_vtable;
 
 typedef struct mp_sink {

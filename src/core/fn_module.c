@@ -9,9 +9,9 @@
  *
  * Locks: one mutex per pool guards the queue, the counts and `stopping`.
  * A job's rc is written before its atomic `done` is set, without the lock;
- * the engine reads rc only once it has seen `done`. Two condition
- * variables: `work` (a job was queued, or the pool stops) wakes idle
- * workers; `finished` wakes mp__fn_join() when it has to wait for a job
+ * the engine reads rc only once it has seen `done`. Condition variables:
+ * one per worker, `wake` (it was handed a wake-up, or the pool stops),
+ * and `finished`, which wakes mp__fn_join() when it has to wait for a job
  * (it counts itself in `joiners` under the lock first, and a worker that
  * sees a joiner after setting `done` broadcasts under the lock, so the
  * wake cannot be missed). The function itself runs without the lock; its
@@ -28,14 +28,18 @@
  * Hand-off in batches: mp__fn_start() only appends to the owner's
  * pending list (the lock is taken only while workers are still being
  * started); mp__fn_pool_flush(), which the owner calls before it waits,
- * moves the whole list onto the queue under the lock once and signals one
- * idle worker. A worker that takes a job and sees more queued while
- * others are idle signals the next one, so every queued job still gets a
- * worker of its own without the owner paying a wake-up per job; a worker
- * that finishes takes the next queued job before it sleeps.
+ * moves the whole list onto the queue under the lock once and wakes one
+ * idle worker. A worker that takes a job and sees more queued than
+ * workers already woken (`waking`) wakes the next idle one, so every
+ * queued job still gets a worker of its own without the owner paying a
+ * wake-up per job; a worker that finishes takes the next queued job
+ * before it sleeps. Idle workers wait on their own condition, off a
+ * stack: a wake-up is handed to one worker under the lock and counted
+ * until it is back, so no job gets two wake-ups (before: about two in
+ * three woken workers found the queue empty).
  *
  * Shutdown order: every job done (the engine has waited for each) ->
- * stopping = 1 and `work` broadcast -> each worker empties the queue and
+ * stopping = 1 and every worker's `wake` signalled -> each worker empties the queue and
  * leaves its loop -> the owner joins them all -> the mutex and conditions
  * are destroyed.
  */
@@ -51,9 +55,14 @@
 #include <string.h>
 #include <unistd.h>
 
+typedef struct fn_worker {
+    mp_fn_pool *pool;
+    pthread_cond_t wake; /* woken was set, or stopping */
+    int woken;           /* handed a wake-up by wake_one() */
+} fn_worker;
+
 struct mp_fn_pool {
     pthread_mutex_t lock;
-    pthread_cond_t work;     /* a job was queued, or stopping */
     pthread_cond_t finished; /* a job is done */
     mp_fn_run *head, *tail;  /* queued jobs, oldest first */
     size_t queued;
@@ -61,7 +70,10 @@ struct mp_fn_pool {
     mp_fn_run *pend_head, *pend_tail;
     size_t pending;
     pthread_t *threads;
+    fn_worker *workers; /* one per thread, by thread number */
+    int *idle_stack;    /* waiting workers, not yet handed a wake-up */
     int nthreads, max, idle;
+    int waking; /* handed a wake-up, not yet back under the lock */
     int stopping;
     int notify_fd;
     atomic_int joiners; /* mp__fn_join() calls waiting */
@@ -76,8 +88,13 @@ mp_fn_pool *mp__fn_pool_new(int max, int notify_fd)
     atomic_init(&p->joiners, 0);
     atomic_init(&p->unseen, 0);
     p->threads = mp__xcalloc((size_t)p->max, sizeof(*p->threads));
+    p->workers = mp__xcalloc((size_t)p->max, sizeof(*p->workers));
+    p->idle_stack = mp__xcalloc((size_t)p->max, sizeof(*p->idle_stack));
+    for (int k = 0; k < p->max; k++) {
+        p->workers[k].pool = p;
+        pthread_cond_init(&p->workers[k].wake, NULL);
+    }
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->finished, NULL);
     return p;
 }
@@ -101,26 +118,52 @@ static void notify(int fd)
     while (w < 0 && errno == EINTR);
 }
 
+/* Under the lock: when more jobs are queued than woken workers are coming
+ * for, hand a wake-up to an idle worker and return it (the caller signals
+ * it after unlocking). Each wake-up is counted until its worker is back
+ * under the lock, so a job is never given two workers' wake-ups while an
+ * idle worker is left asleep for another. */
+static fn_worker *wake_one(mp_fn_pool *p)
+{
+    if (p->queued <= (size_t)p->waking || p->idle == 0) return NULL;
+    fn_worker *w = &p->workers[p->idle_stack[--p->idle]];
+    w->woken = 1;
+    p->waking++;
+    return w;
+}
+
 static void *worker(void *arg)
 {
-    mp_fn_pool *p = arg;
+    fn_worker *self = arg;
+    mp_fn_pool *p = self->pool;
+    int me = (int)(self - p->workers);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->head && !p->stopping) {
-            p->idle++;
-            pthread_cond_wait(&p->work, &p->lock);
-            p->idle--;
+            self->woken = 0;
+            p->idle_stack[p->idle++] = me;
+            while (!self->woken && !p->stopping)
+                pthread_cond_wait(&self->wake, &p->lock);
+            if (self->woken) {
+                p->waking--;
+            } else { /* stopping: leave the idle stack */
+                for (int k = 0; k < p->idle; k++)
+                    if (p->idle_stack[k] == me) {
+                        p->idle_stack[k] = p->idle_stack[--p->idle];
+                        break;
+                    }
+            }
         }
         if (!p->head) break; /* stopping, and nothing left */
         mp_fn_run *r = p->head;
         p->head = r->next;
         if (!p->head) p->tail = NULL;
         p->queued--;
-        /* More jobs than this one: pass the wake-up on to an idle worker,
+        /* More jobs than this one: pass a wake-up on to an idle worker,
          * so the owner signals once per batch. */
-        int more = p->head && p->idle > 0;
+        fn_worker *next = wake_one(p);
         pthread_mutex_unlock(&p->lock);
-        if (more) pthread_cond_signal(&p->work);
+        if (next) pthread_cond_signal(&next->wake);
         r->rc = r->fn(r->ctx, r->data);
         atomic_store(&r->done, 1); /* r is the engine's again from here */
         if (atomic_load(&p->joiners) > 0) {
@@ -141,14 +184,18 @@ void mp__fn_pool_free(mp_fn_pool *p)
     mp__fn_pool_flush(p);
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
-    pthread_cond_broadcast(&p->work);
+    for (int k = 0; k < p->nthreads; k++)
+        pthread_cond_signal(&p->workers[k].wake);
     pthread_mutex_unlock(&p->lock);
     for (int k = 0; k < p->nthreads; k++)
         pthread_join(p->threads[k], NULL);
     pthread_cond_destroy(&p->finished);
-    pthread_cond_destroy(&p->work);
+    for (int k = 0; k < p->max; k++)
+        pthread_cond_destroy(&p->workers[k].wake);
     pthread_mutex_destroy(&p->lock);
     free(p->threads);
+    free(p->workers);
+    free(p->idle_stack);
     free(p);
 }
 
@@ -162,13 +209,13 @@ void mp__fn_pool_flush(mp_fn_pool *p)
         p->head = p->pend_head;
     p->tail = p->pend_tail;
     p->queued += p->pending;
-    int wake = p->idle > 0;
+    fn_worker *w = wake_one(p);
     pthread_mutex_unlock(&p->lock);
     p->pend_head = p->pend_tail = NULL;
     p->pending = 0;
     /* After unlocking: a woken worker need not block on the lock again.
      * One signal; the worker passes it on while jobs remain. */
-    if (wake) pthread_cond_signal(&p->work);
+    if (w) pthread_cond_signal(&w->wake);
 }
 
 int mp__fn_start(mp_fn_run *r, mp_fn_pool *p, const mp_module *m, int attempt, mp_error *err)
@@ -182,8 +229,9 @@ int mp__fn_start(mp_fn_run *r, mp_fn_pool *p, const mp_module *m, int attempt, m
     if (p->nthreads < p->max) {
         int e = 0;
         pthread_mutex_lock(&p->lock);
-        if (p->queued + p->pending + 1 > (size_t)p->idle) {
-            e = pthread_create(&p->threads[p->nthreads], NULL, worker, p);
+        if (p->queued + p->pending + 1 > (size_t)(p->idle + p->waking)) {
+            e = pthread_create(&p->threads[p->nthreads], NULL, worker,
+                               &p->workers[p->nthreads]);
             if (e == 0) p->nthreads++;
         }
         pthread_mutex_unlock(&p->lock);

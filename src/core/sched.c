@@ -165,17 +165,21 @@ static const char *dep_reason(mp_sched *s, size_t u)
 /* Every required dependency of j (pending) is terminal: judge it. */
 static void deps_done(mp_sched *s, size_t j)
 {
-    const mp_module *m = s->p->modules.v[j];
     long fail = -1, skip = -1;
-    for (size_t k = 0; k < m->deps.n && fail < 0; k++) {
-        size_t u = m->deps.v[k];
-        if (!(s->flags[u] & SF_IN) || (s->flags[u] & SF_PLAN_SKIP)) continue;
-        mp_status st = s->status[u];
-        if (mp__status_satisfies(st)) continue;
-        if (st == MP_STATUS_SKIPPED) {
-            if (skip < 0) skip = (long)u;
-        } else {
-            fail = (long)u;
+    /* Every counted dependency ended through drain(), which flags j when
+     * one did not satisfy it: without the flag the scan finds nothing. */
+    if (s->flags[j] & SF_DEP_BAD) {
+        const mp_module *m = s->p->modules.v[j];
+        for (size_t k = 0; k < m->deps.n && fail < 0; k++) {
+            size_t u = m->deps.v[k];
+            if (!(s->flags[u] & SF_IN) || (s->flags[u] & SF_PLAN_SKIP)) continue;
+            mp_status st = s->status[u];
+            if (mp__status_satisfies(st)) continue;
+            if (st == MP_STATUS_SKIPPED) {
+                if (skip < 0) skip = (long)u;
+            } else {
+                fail = (long)u;
+            }
         }
     }
     if (!(s->flags[j] & SF_ALWAYS)) {
@@ -203,9 +207,15 @@ static void drain(mp_sched *s)
     while (s->nprop) {
         size_t u = s->prop[--s->nprop];
         const mp_module *m = p->modules.v[u];
+        /* u counts in its dependents' wait_deps only when it will run. */
+        uint8_t bad = (s->flags[u] & (SF_IN | SF_PLAN_SKIP)) == SF_IN &&
+                              !mp__status_satisfies(s->status[u])
+                          ? SF_DEP_BAD
+                          : 0;
         for (size_t k = 0; k < m->dependents.n; k++) {
             size_t j = m->dependents.v[k];
             if (!(s->flags[j] & SF_IN) || s->status[j] != MP_STATUS_PENDING) continue;
+            s->flags[j] |= bad;
             if (--s->wait_deps[j] == 0) deps_done(s, j);
         }
         for (size_t k = s->asucc_off[u]; k < s->asucc_off[u + 1]; k++) {

@@ -34,6 +34,7 @@ enum {
     SF_EXCL = 8,      /* not_in_parallel: true */
     SF_DEPS_OK = 16,  /* dependencies terminal and the module will run */
     SF_MARK = 32,     /* scratch: reached by the stop walk */
+    SF_DEP_BAD = 64,  /* a counted dependency ended without satisfying it */
 };
 
 typedef struct sched_res {

@@ -50,6 +50,7 @@ typedef struct console {
     int werr;
     const glyphs *g;
     mp_progress *pg; /* NULL when the live display is off */
+    int defer;       /* no live display and the engine flushes: hold lines */
     const mp_pipeline *p;
     size_t n;
     held *held; /* stream mode: by module index */
@@ -78,6 +79,8 @@ static void out_end(console *c)
     if (c->pg) {
         int64_t now = mp__progress_now(c->pg);
         if (mp__progress_due(c->pg, now)) mp__progress_draw(c->pg, &c->out, now);
+    } else if (c->defer && c->out.len < PIECE_MAX) {
+        return; /* written by con_flush() before the engine waits */
     }
     out_write(c, c->out.len);
 }
@@ -172,7 +175,11 @@ static void add_finish_line(const console *c, mp_strbuf *sb, size_t i, const mp_
 static void add_header(const console *c, mp_strbuf *sb, size_t i, const mp_result *r)
 {
     char d[64], t[MP_FMT_BUFSZ];
-    mp__strbuf_addf(sb, "%s %s (%s", c->g->rule, name_of(c, i), status_words(r->status));
+    mp__strbuf_adds(sb, c->g->rule);
+    mp__strbuf_addch(sb, ' ');
+    mp__strbuf_adds(sb, name_of(c, i));
+    mp__strbuf_add(sb, " (", 2);
+    mp__strbuf_adds(sb, status_words(r->status));
     if (exit_detail(r, d, sizeof(d))) mp__strbuf_addf(sb, ", %s", d);
     mp__strbuf_addf(sb, ", %s", mp__fmt_duration(t, r->duration_ms));
     if (r->attempts > 1) mp__strbuf_addf(sb, ", %d attempts", r->attempts);
@@ -317,6 +324,7 @@ static void con_run_started(void *data, const mp_run_info *info)
     c->p = info->pipeline;
     c->n = info->pipeline->modules.n;
     c->held = mp__xcalloc(c->n ? c->n : 1, sizeof(*c->held));
+    c->defer = info->flushes && !c->pg;
     if (c->pg) mp__progress_run_started(c->pg, info);
 }
 
@@ -325,6 +333,17 @@ static void con_module_started(void *data, size_t i, int attempt)
     console *c = data;
     if (i >= c->n) return;
     if (c->pg) mp__progress_module_started(c->pg, i, attempt);
+    if (!c->pg) {
+        /* No live display to erase or redraw: straight into c->out. */
+        if (c->mode == MP_OUTPUT_STREAM) flush_held(c, &c->out, i);
+        mp__strbuf_adds(&c->out, c->g->start);
+        mp__strbuf_addch(&c->out, ' ');
+        mp__strbuf_adds(&c->out, name_of(c, i));
+        if (attempt > 1) mp__strbuf_addf(&c->out, " (attempt %d)", attempt);
+        mp__strbuf_addch(&c->out, '\n');
+        out_end(c);
+        return;
+    }
     mp_strbuf text = MP_STRBUF_INIT;
     if (c->mode == MP_OUTPUT_STREAM) flush_held(c, &text, i);
     if (!c->pg) {
@@ -373,6 +392,12 @@ static void con_tick(void *data, int64_t now_ms)
     out_write(c, c->out.len);
 }
 
+static void con_flush(void *data)
+{
+    console *c = data;
+    if (c->out.len) out_write(c, c->out.len);
+}
+
 static void con_run_finished(void *data, const mp_result *results, mp_status verdict)
 {
     console *c = data;
@@ -382,6 +407,7 @@ static void con_run_finished(void *data, const mp_result *results, mp_status ver
     if (c->mode == MP_OUTPUT_STREAM)
         for (size_t i = 0; i < c->n; i++)
             flush_held(c, &c->out, i);
+    c->defer = 0;
     out_write(c, c->out.len);
 }
 
@@ -392,6 +418,7 @@ static const mp_sink_vtable console_vt = {
     .module_output = con_module_output,
     .module_finished = con_module_finished,
     .tick = con_tick,
+    .flush = con_flush,
     .run_finished = con_run_finished,
 };
 

@@ -130,7 +130,7 @@ static void r_run_finished(void *d, const mp_result *results, mp_status verdict)
 
 static const mp_sink_vtable rec_vt = {"record",        r_run_started,     r_module_started,
                                       r_module_output, r_module_finished, r_tick,
-                                      r_run_finished};
+                                      r_run_finished,  NULL};
 
 /* --------------------------------------------------------------- fixture */
 
