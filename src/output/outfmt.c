@@ -29,9 +29,14 @@ char *mp__fmt_duration(char *buf, int64_t ms)
         return buf;
     }
     int64_t tenths = (ms + 50) / 100;
-    if (tenths < 600) {
-        snprintf(buf, MP_FMT_BUFSZ, "%lld.%llds", (long long)(tenths / 10),
-                 (long long)(tenths % 10));
+    if (tenths < 600) { /* "%lld.%llds", without printf: summaries have many */
+        char *o = buf;
+        if (tenths >= 100) *o++ = (char)('0' + tenths / 100);
+        *o++ = (char)('0' + tenths / 10 % 10);
+        *o++ = '.';
+        *o++ = (char)('0' + tenths % 10);
+        *o++ = 's';
+        *o = '\0';
         return buf;
     }
     int64_t s = (ms + 500) / 1000;

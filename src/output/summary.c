@@ -56,7 +56,11 @@ static int row_cmp(const void *a, const void *b)
 static void offset(char *buf, int64_t t, int64_t origin)
 {
     char d[MP_FMT_BUFSZ];
-    snprintf(buf, MP_FMT_BUFSZ, "+%s", mp__fmt_duration(d, t > origin ? t - origin : 0));
+    size_t n = strlen(mp__fmt_duration(d, t > origin ? t - origin : 0));
+    if (n + 2 > MP_FMT_BUFSZ) n = MP_FMT_BUFSZ - 2; /* cut, as snprintf would */
+    buf[0] = '+';
+    memcpy(buf + 1, d, n);
+    buf[n + 1] = '\0';
 }
 
 /* Cells 1.. of row i (cell 0, the name, is the module's). */
@@ -66,13 +70,13 @@ static void cells_of(const mp_run *run, size_t i, char cell[NCOLS][MP_FMT_BUFSZ 
     snprintf(cell[1], sizeof(cell[1]), "%s", mp__status_name(r->status));
     if (!mp__result_ran(r)) {
         for (int k = 2; k < NCOLS; k++)
-            snprintf(cell[k], sizeof(cell[k]), "-");
+            memcpy(cell[k], "-", 2);
         if (r->instance >= 0) snprintf(cell[3], sizeof(cell[3]), "%d", r->instance);
         return;
     }
     mp__fmt_duration(cell[2], r->duration_ms);
     if (r->instance < 0)
-        snprintf(cell[3], sizeof(cell[3]), "-");
+        memcpy(cell[3], "-", 2);
     else if (r->worker && *r->worker)
         snprintf(cell[3], sizeof(cell[3]), "%d (%.40s)", r->instance, r->worker);
     else
@@ -81,7 +85,7 @@ static void cells_of(const mp_run *run, size_t i, char cell[NCOLS][MP_FMT_BUFSZ 
     if (r->ended_at > 0)
         offset(cell[5], r->ended_at, run->started_at);
     else
-        snprintf(cell[5], sizeof(cell[5]), "-");
+        memcpy(cell[5], "-", 2);
 }
 
 /* Append n spaces. */
