@@ -24,9 +24,17 @@ WERROR=${MODPIPE_WERROR:-OFF}
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
 
 # Packages: build tools, the libraries modpipe links, cmocka for tests, clang
-# for the fuzzer, python3 for the benchmark generators.
+# for the fuzzer, the servers the tests start themselves (redis-server; node
+# runs the S3 test server), the peers the benchmarks compare with (ninja, RQ,
+# the AWS CLI v2, tar with zstd), python3 for the benchmark generators.
 PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libssl-dev
-          libcmocka-dev clang python3)
+          libhiredis-dev libcurl4-openssl-dev libarchive-dev libzstd-dev
+          libcmocka-dev clang python3 redis-server redis-tools curl zstd
+          ninja-build python3-rq awscli)
+# The S3-compatible test server (checks SigV4 signatures), from npm.
+S3_SERVER_PKG=@20minutes/s3rver
+S3_SERVER_VERSION=5.0.0
+SERVICES_DIR=${MODPIPE_SERVICES_DIR:-${HOME:-/root}/.cache/modpipe-test-services}
 
 install_deps() {
     local missing=()
@@ -41,6 +49,23 @@ install_deps() {
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
+}
+
+# node + npm (Debian's when the machine has none), then the S3 test server.
+install_test_services() {
+    if ! command -v npm >/dev/null; then
+        PACKAGES=(nodejs npm)
+        install_deps
+    fi
+    local d="$SERVICES_DIR/node_modules/$S3_SERVER_PKG"
+    if [ -f "$d/package.json" ] && grep -q "\"version\": \"$S3_SERVER_VERSION\"" "$d/package.json"; then
+        return 0
+    fi
+    log "installing $S3_SERVER_PKG@$S3_SERVER_VERSION from npm into $SERVICES_DIR"
+    mkdir -p "$SERVICES_DIR"
+    [ -f "$SERVICES_DIR/package.json" ] || echo '{"private":true}' >"$SERVICES_DIR/package.json"
+    (cd "$SERVICES_DIR" && npm install --no-audit --no-fund --loglevel=error \
+        "$S3_SERVER_PKG@$S3_SERVER_VERSION" >/dev/null)
 }
 
 build() { # build DIR [cmake args...]
@@ -77,6 +102,8 @@ fuzz_smoke() {
 
 check() {
     install_deps
+    install_test_services
+    export MODPIPE_SERVICES_DIR="$SERVICES_DIR"
     build "$BUILD_DIR"
     log "test suite"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
@@ -90,7 +117,7 @@ check() {
 case "${1:-}" in
 demo) demo ;;
 check) check ;;
-deps) install_deps ;;
+deps) install_deps && install_test_services ;;
 *)
     echo "usage: scripts/dev.sh demo|check" >&2
     exit 2

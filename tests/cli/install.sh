@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install -- `cmake --install` of the build under test into a scratch
 # prefix, then a C program written against the installed modpipe.h, built
-# with `pkg-config --cflags --libs modpipe` (static), adds a C-function
+# with `pkg-config --cflags --libs modpipe` (the static library, with the shared libraries it needs), adds a C-function
 # module and gets the whole command line from mp_main(): list, validate and
 # run, with the function's output reaching a dependent shell module.
 . "$(dirname "$0")/lib/common.bash"
@@ -43,10 +43,18 @@ int main(int argc, char **argv)
     return rc;
 }
 C
-libs=$(pkg-config --static --libs modpipe) || fail "pkg-config --libs failed"
+libs=$(pkg-config --libs modpipe) || fail "pkg-config --libs failed"
 cflags=$(pkg-config --cflags modpipe)
-# Link the static library explicitly (the shared one sits beside it).
+# Link the static library explicitly (the shared one sits beside it), and
+# the libraries it needs (its Requires.private) as the shared ones the
+# distribution ships: `pkg-config --static` would also ask for the static
+# archives of libcurl's own dependencies (kerberos, ldap), which Debian's
+# -dev packages do not install.
 libs=${libs/-lmodpipe/-l:libmodpipe.a}
+requires=$(sed -n 's/^Requires.private: *//p' "$pc")
+[ -n "$requires" ] || fail "modpipe.pc lists no Requires.private"
+# shellcheck disable=SC2086 # a word list
+libs="$libs $(pkg-config --libs $requires) -lpthread" || fail "pkg-config --libs $requires failed"
 # A sanitized build's library needs the sanitizer runtimes at link time.
 san=""
 if grep -q '^MODPIPE_SANITIZE:BOOL=ON' "$build_dir/CMakeCache.txt" 2>/dev/null; then

@@ -3,8 +3,8 @@
  * memory coordinator: a master (instance 0, which executes too) and
  * workers running real shell modules (master.h, worker.h).
  *
- * Registered once per case as "distributed.<case>" (every "DIST_CASE(x),"
- * line below). Cases that start threads join them before they return.
+ * Registered once per case as "distributed.<case>" (every DIST_CASE entry
+ * of the table below). Cases that start threads join them before they return.
  */
 #include <setjmp.h>
 #include <stdarg.h>
