@@ -19,7 +19,9 @@
  * Keys. Relative to the store's root (the directory, the bucket prefix,
  * the Redis key prefix given in the URL): 1..MP_STORE_KEY_MAX bytes of
  * segments separated by single '/', each segment made of [A-Za-z0-9._-]
- * and neither "." nor ".."; no leading or trailing '/'. The layout every
+ * and not starting with '.' (so "." and ".." are never segments, and a
+ * backend may name temporary objects ".<anything>" without clashing with
+ * a key); no leading or trailing '/'. The layout every
  * store shares (so one tool can read any of them):
  *   blobs/sha256/<64 lower-case hex>   the bytes of a packed artifact
  *                                      (a tar.zst; `sha256sum` of the
