@@ -9,6 +9,7 @@
 #include "coord/coord.h"
 #include "coord/class.h"
 #include "coord/memory/memory.h"
+#include "coord/redis/coord_redis.h"
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
@@ -26,6 +27,7 @@ typedef struct backend {
 
 static const backend backends[] = {
     {"memory", &mp__coord_memory_master_vtable, &mp__coord_memory_worker_vtable},
+    {"redis", &mp__coord_redis_master_vtable, &mp__coord_redis_worker_vtable},
 };
 
 static const backend *backend_for(const char *url, mp_error *err)

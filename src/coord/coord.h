@@ -14,10 +14,10 @@
  * and downcasts after checking the vtable (git's files_downcast).
  *
  * Backends are found by URL scheme in one registry (coord.c):
- * `memory:` (in-process reference backend, coord/memory/memory.h) today,
- * `redis://` next. Callers use the mp__coord_* wrappers below, never the
- * slots directly: the wrappers validate arguments and payloads once for
- * every backend.
+ * `memory:` (in-process reference backend, coord/memory/memory.h) and
+ * `redis://` (coord/redis/coord_redis.h). Callers use the mp__coord_*
+ * wrappers below, never the slots directly: the wrappers validate
+ * arguments and payloads once for every backend.
  *
  * The protocol (shaped on reference/redis-lease-scripts):
  *   - Every module of the plan has a capability class: the canonical,
@@ -102,12 +102,17 @@ struct mp_coord_worker {
 
 /* How to open a backend. */
 typedef struct mp_coord_open_opts {
-    const char *url;    /* "memory:" or, next issue, "redis://..." */
+    const char *url;    /* "memory:" or "redis://..." (coord/redis/coord_redis.h) */
     const char *run_id; /* validated run id (dist/runid.h); required */
     /* memory: only -- the in-process hub every handle of the run joins
      * (coord/memory/memory.h). Memory is in-process only, which is why
      * DESIGN §7.9 forbids it for real distribution. Ignored elsewhere. */
     mp_coord_memory_hub *memory_hub;
+    /* Where a backend's warnings go, one line each (the library never
+     * prints): e.g. redis' maxmemory-policy is not noeviction. May be
+     * NULL (warnings are dropped). Called from the opening thread. */
+    void (*warn)(void *data, const char *line);
+    void *warn_data;
 } mp_coord_open_opts;
 
 /* ------------------------------------------------------------------ plan */
