@@ -20,7 +20,9 @@ int mp__s3_put_file(mp_s3_client *c, const char *key, const char *path, int64_t 
                     mp_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return mp__error(err, MP_EIO, path, "cannot open %s for upload: %s", path, strerror(errno));
+    if (fd < 0)
+        return mp__error(err, errno == ENOENT ? MP_ENOENT : MP_EIO, path,
+                         "cannot open %s for upload: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         int e = errno;
@@ -49,8 +51,11 @@ int mp__s3_put_file(mp_s3_client *c, const char *key, const char *path, int64_t 
 int mp__s3_get_file(mp_s3_client *c, const char *key, const char *dest, uint64_t *size_out,
                     int64_t deadline, mp_error *err)
 {
+    /* a hidden name in dest's directory: ".<base>.s3tmp-XXXXXX" */
     mp_strbuf tmp = MP_STRBUF_INIT;
-    mp__strbuf_addf(&tmp, "%s.s3-XXXXXX", dest);
+    const char *base = strrchr(dest, '/');
+    base = base ? base + 1 : dest;
+    mp__strbuf_addf(&tmp, "%.*s.%s.s3tmp-XXXXXX", (int)(base - dest), dest, base);
     int fd = mkostemp(tmp.buf, O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -66,6 +71,8 @@ int mp__s3_get_file(mp_s3_client *c, const char *key, const char *dest, uint64_t
     if (!rc && r.content_length >= 0 && r.received != (uint64_t)r.content_length)
         rc = mp__error(err, MP_EIO, r.what, "%s: got %llu bytes where Content-Length said %lld",
                        r.what, (unsigned long long)r.received, (long long)r.content_length);
+    if (!rc && fsync(fd) != 0)
+        rc = mp__error(err, MP_EIO, dest, "cannot write %s: %s", tmp.buf, strerror(errno));
     int crc = close(fd);
     if (!rc && crc != 0)
         rc = mp__error(err, MP_EIO, dest, "cannot write %s: %s", tmp.buf, strerror(errno));
