@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 #include <string.h>
+#include <time.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
@@ -28,7 +29,12 @@ int mp__s3_client_open(mp_s3_client **out, const char *url, mp_s3_getenv_fn gete
         free(c);
         return rc;
     }
-    pthread_mutex_init(&c->mu, NULL);
+    pthread_condattr_t ca;
+    if (pthread_mutex_init(&c->mu, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&c->put_done, &ca) != 0)
+        mp__die("s3: cannot create the client's lock");
+    pthread_condattr_destroy(&ca);
     *out = c;
     return 0;
 }
@@ -38,6 +44,8 @@ void mp__s3_client_free(mp_s3_client *c)
     if (!c) return;
     for (int i = 0; i < c->nidle; i++) mp__s3_session_free(c->idle[i]);
     pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->put_done);
+    free(c->putting.keys);
     mp__s3_config_release(&c->cfg);
     free(c);
 }

@@ -17,11 +17,20 @@
 
 #define MP_S3_POOL_MAX 8 /* idle sessions kept; more are freed on release */
 
+/* Keys being uploaded by this client: a second put of the same key waits
+ * for the first (see mp__s3_put_file in s3_object.c). */
+typedef struct mp_s3_putting {
+    char **keys;
+    size_t n, cap;
+} mp_s3_putting;
+
 struct mp_s3_client {
     mp_s3_config cfg;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* guards idle, nidle, putting */
+    pthread_cond_t put_done; /* CLOCK_MONOTONIC */
     mp_s3_session *idle[MP_S3_POOL_MAX];
     int nidle;
+    mp_s3_putting putting;
 };
 
 mp_s3_session *mp__s3_session_take(mp_s3_client *c);

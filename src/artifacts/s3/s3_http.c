@@ -57,6 +57,8 @@ void mp__s3_req_init(mp_s3_req *r, const char *method, char *url, char *what)
 void mp__s3_req_release(mp_s3_req *r)
 {
     if (!r) return;
+    EVP_MD_CTX_free(r->md5);
+    r->md5 = NULL;
     free(r->url);
     free(r->what);
     mp__strbuf_release(&r->body);
@@ -190,6 +192,7 @@ static size_t on_write(char *src, size_t size, size_t nmemb, void *data)
             }
             done += (size_t)w;
         }
+        if (r->md5 && !EVP_DigestUpdate(r->md5, src, n)) mp__die("s3: md5 failed");
     } else {
         if (r->body.len + n > MP_S3_XML_MAX_BYTES) {
             r->too_big = true;
@@ -224,7 +227,8 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *data)
         /* a new response (after 100 Continue): forget the last one's */
         const char *sp = memchr(line, ' ', n);
         r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-        r->etag[0] = r->content_type[0] = '\0';
+        r->etag[0] = r->content_type[0] = r->sse[0] = '\0';
+        r->sse_c = false;
         r->content_length = -1;
     } else if (header_is(line, n, "etag", &v, &vlen)) {
         snprintf(r->etag, sizeof r->etag, "%.*s", (int)vlen, v);
@@ -236,6 +240,10 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *data)
         r->content_length = end && end != tmp && !*end && x >= 0 ? x : -1;
     } else if (header_is(line, n, "content-type", &v, &vlen)) {
         snprintf(r->content_type, sizeof r->content_type, "%.*s", (int)vlen, v);
+    } else if (header_is(line, n, "x-amz-server-side-encryption", &v, &vlen)) {
+        snprintf(r->sse, sizeof r->sse, "%.*s", (int)vlen, v);
+    } else if (header_is(line, n, "x-amz-server-side-encryption-customer-algorithm", &v, &vlen)) {
+        r->sse_c = true;
     }
     return n;
 }
@@ -251,6 +259,12 @@ static int reset_output(mp_s3_req *r)
     r->content_length = -1;
     r->in_pos = 0;
     r->too_big = false;
+    r->sse[0] = '\0';
+    r->sse_c = false;
+    if (r->check_md5) {
+        if (!r->md5) r->md5 = EVP_MD_CTX_new();
+        if (!r->md5 || !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL)) mp__die("s3: cannot start md5");
+    }
     if (r->out_fd >= 0 && (ftruncate(r->out_fd, 0) != 0 || lseek(r->out_fd, 0, SEEK_SET) != 0)) {
         r->local_errno = errno;
         return MP_EIO;
@@ -348,6 +362,29 @@ static int prepare(mp_s3_req *r, mp_error *err)
     return 0;
 }
 
+/* The ETag of a single-part object without KMS or customer keys is the
+ * MD5 of its bytes: "<32 hex>" with quotes. Anything else is not checked. */
+static mp_s3_verdict check_md5(mp_s3_req *r, mp_error *err)
+{
+    const char *e = r->etag;
+    size_t n = strlen(e);
+    if (n != 34 || e[0] != '"' || e[33] != '"' || r->sse_c || strncmp(r->sse, "aws:kms", 7) == 0)
+        return MP_S3_OK;
+    for (size_t i = 1; i < 33; i++)
+        if (!strchr("0123456789abcdefABCDEF", e[i])) return MP_S3_OK;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    if (!EVP_DigestFinal_ex(r->md5, md, &mdlen)) mp__die("s3: md5 failed");
+    to_hex(md, mdlen, hex);
+    if (strncasecmp(hex, e + 1, 32) == 0) return MP_S3_OK;
+    mp__error(err, MP_EIO, r->what,
+              "%s: the %llu bytes received do not match the object's ETag %s (replaced during "
+              "the download, or corrupted on the way)",
+              r->what, (unsigned long long)r->received, e);
+    return MP_S3_RETRY;
+}
+
 /* ------------------------------------------------------------ the loop */
 
 static void cancel_all(mp_s3_session *s, int parallel)
@@ -437,6 +474,8 @@ int mp__s3_run(mp_s3_session *s, const mp_s3_config *cfg, mp_s3_req **reqs, size
             s->on[slot] = NULL;
             active--;
             mp_s3_verdict v = mp__s3_judge(r, res, s->errbuf[slot], cfg, deadline, &last);
+            if (v == MP_S3_OK && r->md5 && r->status >= 200 && r->status < 300)
+                v = check_md5(r, &last);
             if (v == MP_S3_OK) {
                 r->state = ST_DONE;
                 done++;

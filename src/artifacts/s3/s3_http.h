@@ -15,6 +15,12 @@
  * leaves payload_sha256 empty it is computed from the body before the
  * first attempt, streaming the file range.
  *
+ * With check_md5, a 2xx body whose ETag is a plain MD5 (a single-part
+ * object without KMS or customer-key encryption) must hash to it: a
+ * mismatch is judged transient (the object was replaced during the
+ * download, or corrupted on the way) and retried. This is what keeps a
+ * get whole against servers that rewrite objects in place.
+ *
  * A session is a curl multi handle and up to MP_S3_MAX_PARALLEL easy
  * handles; connections live in the multi handle and are reused by the
  * next request. Sessions belong to a client's pool (s3_client.c).
@@ -44,6 +50,7 @@ typedef struct mp_s3_req {
     int out_fd;          /* 2xx body written here from offset 0; -1: buffered */
     bool ok_404;         /* a 404 is an answer, not a failure */
     bool error_in_200;   /* a 200 may carry <Error> (CompleteMultipartUpload) */
+    bool check_md5;      /* compare the out_fd body with a plain-MD5 ETag */
     /* --- results of the last attempt */
     long status;           /* HTTP status, 0 when none came */
     mp_strbuf body;        /* buffered body (capped at MP_S3_XML_MAX_BYTES) */
@@ -58,6 +65,9 @@ typedef struct mp_s3_req {
     int local_errno;   /* a read/write error of ours (not retried) */
     bool too_big;
     char content_type[64];
+    char sse[32];  /* x-amz-server-side-encryption */
+    bool sse_c;    /* customer-key encryption: the ETag is not the MD5 */
+    void *md5;     /* EVP_MD_CTX of the body written to out_fd */
 } mp_s3_req;
 
 void mp__s3_req_init(mp_s3_req *r, const char *method, char *url, char *what);
