@@ -7,6 +7,7 @@
  */
 #include "artifacts/store.h"
 #include "artifacts/fs/fs.h"
+#include "artifacts/s3/s3_store.h"
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "os/clock.h"
@@ -23,6 +24,7 @@ typedef struct backend {
 
 static const backend backends[] = {
     {"file", &mp__store_fs_vtable},
+    {"s3", &mp__store_s3_vtable},
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
