@@ -484,11 +484,13 @@ static mp_status verdict_of(const mp_run *run)
     return MP_STATUS_SUCCEEDED;
 }
 
-/* Artifacts (produces/consumes) are moved by the artifact manager, which
- * this build does not have yet. Running such a pipeline without them would
- * silently skip what the file asks for, so the run is refused up front. */
-static int refuse_artifacts(const mp_pipeline *p, const mp_plan *plan, mp_error *err)
+/* Artifacts (produces/consumes) are moved by the artifact manager the
+ * caller hands in (o->artifacts). Without one, running such a pipeline
+ * would silently skip what the file asks for: refused up front. */
+static int refuse_artifacts(const mp_pipeline *p, const mp_plan *plan, const mp_engine_opts *o,
+                            mp_error *err)
 {
+    if (o->artifacts) return 0;
     for (size_t i = 0; i < p->modules.n; i++) {
         const mp_module *m = p->modules.v[i];
         if (plan->entries[i].state != MP_PLAN_RUN) continue;
@@ -498,8 +500,8 @@ static int refuse_artifacts(const mp_pipeline *p, const mp_plan *plan, mp_error 
             char where[256];
             snprintf(where, sizeof(where), "%s:%u:%u", pos.file, pos.line, pos.col);
             return mp__error(err, MP_EINVALID, where,
-                             "module \"%s\" %s artifacts, and this build of modpipe cannot "
-                             "move artifacts yet; remove \"%s\" or skip the module",
+                             "module \"%s\" %s artifacts, and this run has no artifact "
+                             "store; remove \"%s\" or skip the module",
                              m->name, what, what);
         }
     }
@@ -527,7 +529,7 @@ static int engine_run(const mp_pipeline *p, const mp_plan *plan, const mp_engine
     if (ws[0] != '/')
         return mp__error(err, MP_EINVAL, ws, "workspace must be an absolute path: %s", ws);
 
-    if ((rc0 = refuse_artifacts(p, plan, err)) < 0) return rc0;
+    if ((rc0 = refuse_artifacts(p, plan, o, err)) < 0) return rc0;
 
     mp_arena *arena = mp__arena_new();
     const char *state = o->state_dir ? mp__arena_strdup(arena, o->state_dir)

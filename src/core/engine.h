@@ -60,6 +60,7 @@
 #include "core/result.h"
 
 typedef struct mp_masker mp_masker;
+typedef struct mp_art_manager mp_art_manager;
 
 typedef struct mp_engine_opts {
     int parallelism;          /* <= 0: the number of CPUs */
@@ -83,6 +84,12 @@ typedef struct mp_engine_opts {
      * instances of --local-instances): then orphans are not swept after
      * the run, since the sweep would take those children too. */
     int keep_children;
+    /* Moves the artifacts of modules with produces/consumes (DESIGN §3.6;
+     * artifacts/manager.h); NULL: a pipeline that has any is refused
+     * (MP_EINVALID). artifact_timeout_ms bounds one module's fetches or
+     * publishes (<= 0: 30 minutes). */
+    mp_art_manager *artifacts;
+    int64_t artifact_timeout_ms;
 } mp_engine_opts;
 
 typedef struct mp_run {

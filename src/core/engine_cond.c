@@ -69,7 +69,7 @@ static void advance_conditions(engine *e, size_t i)
             s->cond_i++;
         }
     }
-    mp__eng_attempt_start(e, i);
+    mp__eng_art_before(e, i);
 }
 
 void mp__eng_cond_done(engine *e, size_t i)

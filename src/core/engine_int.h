@@ -13,6 +13,9 @@
  *               {command: ...} condition is a watched process
  *   ATTEMPT     an attempt runs (attempt.h)
  *   RETRY_WAIT  the last attempt failed; the next starts at retry_at
+ *   FETCH       its consumed artifacts are being fetched (before the first
+ *               attempt; engine_artifacts.c)
+ *   PUBLISH     its attempt succeeded; its artifacts are being published
  * Active modules count against the parallelism (a module waiting for its
  * retry keeps its slot); peak concurrency counts attempts running.
  */
@@ -28,6 +31,8 @@
 
 #include <stdint.h>
 
+typedef struct mp_art_job mp_art_job;
+
 typedef struct mp_engine engine;
 
 /* A module's log / $MODPIPE_OUTPUT files may exist (left by an earlier run
@@ -41,6 +46,8 @@ typedef enum mod_phase {
     MOD_COND,
     MOD_ATTEMPT,
     MOD_RETRY_WAIT,
+    MOD_FETCH,
+    MOD_PUBLISH,
     MOD_DONE, /* finished; the slot is given back */
 } mod_phase;
 
@@ -70,6 +77,7 @@ typedef struct mod_state {
     mp_status last_status;        /* of the last finished attempt */
     const char *last_error;       /* its message (run arena) */
     const char *outputs_problems; /* from the last attempt's outputs file */
+    mp_art_job *art_job;          /* FETCH / PUBLISH: its job, joined by the slot */
 } mod_state;
 
 struct mp_engine {
@@ -134,6 +142,22 @@ size_t mp__eng_module_fds(engine *e, size_t i, struct pollfd *pfd, int64_t *dead
 /* The run stops: end module i as cancelled (at once, or once its process
  * group is gone). */
 void mp__eng_module_cancel(engine *e, size_t i, const char *reason);
+
+/* The module failed for good with st (failed or timed_out; ignored when
+ * the module ignores failures), with msg as its error. */
+void mp__eng_finish_failed(engine *e, size_t i, mp_status st, const char *msg);
+
+/* engine_artifacts.c */
+/* Conditions passed: fetch its consumed artifacts, then start its first
+ * attempt (or fail it). */
+void mp__eng_art_before(engine *e, size_t i);
+/* Its attempt succeeded: 1 when publishing started (or failed it), 0 when
+ * it has nothing to publish. */
+int mp__eng_art_after(engine *e, size_t i);
+/* FETCH / PUBLISH: go on once the job is done. */
+void mp__eng_art_step(engine *e, size_t i);
+/* Ask the job to stop (the module then ends cancelled). */
+void mp__eng_art_cancel(engine *e, size_t i);
 
 /* engine.c */
 /* Tell every sink. */

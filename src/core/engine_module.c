@@ -94,8 +94,7 @@ void mp__eng_finish(engine *e, size_t i, mp_status st)
     mp__eng_module_done(e, i, st);
 }
 
-/* The module failed for good with `st` (failed or timed_out). */
-static void finish_failed(engine *e, size_t i, mp_status st, const char *msg)
+void mp__eng_finish_failed(engine *e, size_t i, mp_status st, const char *msg)
 {
     mp_result *r = res(e, i);
     if (msg) r->error_message = mp__eng_masked(e, msg);
@@ -108,7 +107,7 @@ static void fail_to_start(engine *e, size_t i, const char *msg)
 {
     mod_state *s = mp__eng_slot(e, i);
     if (s->log_open) mp__modlog_note(&s->log, "%s", msg);
-    finish_failed(e, i, MP_STATUS_FAILED, msg);
+    mp__eng_finish_failed(e, i, MP_STATUS_FAILED, msg);
 }
 
 /* -------------------------------------------------------------- attempts */
@@ -330,6 +329,7 @@ static void attempt_ended(engine *e, size_t i)
     }
     if (st == MP_STATUS_SUCCEEDED) {
         r->error_message = s->outputs_problems;
+        if (mp__eng_art_after(e, i)) return; /* publishing, or failed */
         mp__eng_finish(e, i, MP_STATUS_SUCCEEDED);
         return;
     }
@@ -347,7 +347,7 @@ static void attempt_ended(engine *e, size_t i)
     if (s->max_attempts > 1 && msg)
         msg = mp__arena_printf(e->run->arena, "%s (attempt %d of %d)", msg, s->attempts,
                                s->max_attempts);
-    finish_failed(e, i, st, msg);
+    mp__eng_finish_failed(e, i, st, msg);
 }
 
 /* ------------------------------------------------------------ the loop's */
@@ -364,6 +364,10 @@ void mp__eng_module_step(engine *e, size_t i)
         break;
     case MOD_RETRY_WAIT:
         if (mp__deadline_passed(s->retry_at)) mp__eng_attempt_start(e, i);
+        break;
+    case MOD_FETCH:
+    case MOD_PUBLISH:
+        mp__eng_art_step(e, i);
         break;
     case MOD_IDLE:
     case MOD_DONE:
@@ -384,6 +388,8 @@ size_t mp__eng_module_fds(engine *e, size_t i, struct pollfd *pfd, int64_t *dead
     case MOD_RETRY_WAIT:
         *deadline = s->retry_at;
         return 0;
+    case MOD_FETCH:
+    case MOD_PUBLISH: /* the job writes the notify fd */
     case MOD_IDLE:
     case MOD_DONE:
         break;
@@ -410,10 +416,14 @@ void mp__eng_module_cancel(engine *e, size_t i, const char *reason)
     case MOD_RETRY_WAIT:
         /* Its last attempt failed; the retry will not happen. */
         mp__modlog_note(&s->log, "no retry: %s", reason);
-        finish_failed(e, i, s->last_status,
+        mp__eng_finish_failed(e, i, s->last_status,
                       mp__arena_printf(e->run->arena, "%s (attempt %d of %d; no retry: %s)",
                                        s->last_error ? s->last_error : "failed", s->attempts,
                                        s->max_attempts, reason));
+        break;
+    case MOD_FETCH:
+    case MOD_PUBLISH:
+        mp__eng_art_cancel(e, i);
         break;
     case MOD_IDLE:
     case MOD_DONE:

@@ -93,5 +93,23 @@ void mp__result_copy(mp_arena *a, mp_result *dst, const mp_result *src)
         kv.value.s = mp__arena_strdup(a, src->outputs.v[k].value.s);
         MP_VEC_PUSH(a, &r.outputs, kv);
     }
+    r.artifacts = (mp_artifact_vec){0};
+    for (size_t k = 0; k < src->artifacts.n; k++) {
+        const mp_artifact_ref *sa = &src->artifacts.v[k];
+        mp_artifact_ref ar = {.name = mp__arena_strdup(a, sa->name),
+                              .digest = mp__arena_strdup(a, sa->digest),
+                              .size = sa->size,
+                              .nfiles = sa->nfiles};
+        ar.files = mp__arena_alloc(a, (sa->nfiles ? sa->nfiles : 1) * sizeof(char *));
+        for (size_t f = 0; f < sa->nfiles; f++) ar.files[f] = mp__arena_strdup(a, sa->files[f]);
+        MP_VEC_PUSH(a, &r.artifacts, ar);
+    }
     *dst = r;
+}
+
+const mp_artifact_ref *mp__result_artifact(const mp_result *r, const char *name)
+{
+    for (size_t k = 0; k < r->artifacts.n; k++)
+        if (strcmp(r->artifacts.v[k].name, name) == 0) return &r->artifacts.v[k];
+    return NULL;
 }

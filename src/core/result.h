@@ -37,6 +37,17 @@ bool mp__status_is_failure(mp_status s);
  * succeeded and ignored_failure: yes. */
 bool mp__status_satisfies(mp_status s);
 
+/* An artifact a module published (DESIGN §5 `artifacts`): consumers
+ * fetch it by digest. */
+typedef struct mp_artifact_ref {
+    const char *name;
+    const char *digest; /* "sha256:<hex>" */
+    uint64_t size;      /* bytes of the blob */
+    size_t nfiles;
+    const char **files; /* relative paths packed, sorted */
+} mp_artifact_ref;
+typedef MP_VEC(mp_artifact_ref) mp_artifact_vec;
+
 typedef struct mp_result {
     mp_status status;
     int attempts;        /* attempts started (0 if it never ran) */
@@ -48,6 +59,7 @@ typedef struct mp_result {
     int64_t ended_at;
     int64_t duration_ms; /* sum over attempts of time spent running */
     mp_kv_vec outputs;
+    mp_artifact_vec artifacts; /* published; only when it succeeded */
     const char *skip_reason;   /* skipped / dependency_failed / cancelled */
     const char *error_message; /* failed / timed_out: what happened */
     const char *log_path;      /* its log file, when it ran and wrote one */
@@ -55,8 +67,10 @@ typedef struct mp_result {
 } mp_result;
 
 void mp__result_init(mp_result *r);
-/* *dst = *src with every string and the outputs copied into arena a
+/* *dst = *src with every string, the outputs and the artifacts copied into arena a
  * (dst may then outlive src's owner). */
+/* The artifact `name` of r, or NULL. */
+const mp_artifact_ref *mp__result_artifact(const mp_result *r, const char *name);
 void mp__result_copy(mp_arena *a, mp_result *dst, const mp_result *src);
 
 #endif

@@ -159,7 +159,16 @@ static json_t *module_json(const mp_pipeline *p, size_t i, const mp_result *r)
         if (r->outputs.v[k].key.s)
             json_object_set_new(outputs, r->outputs.v[k].key.s, text(r->outputs.v[k].value.s));
     json_object_set_new(o, "outputs", outputs);
-    json_object_set_new(o, "artifacts", json_array());
+    json_t *arts = json_array();
+    for (size_t k = 0; k < r->artifacts.n; k++) {
+        const mp_artifact_ref *ar = &r->artifacts.v[k];
+        json_t *files = json_array();
+        for (size_t f = 0; f < ar->nfiles; f++) json_array_append_new(files, text(ar->files[f]));
+        json_array_append_new(arts, json_pack("{s:o, s:o, s:I, s:o}", "name", text(ar->name),
+                                              "digest", text(ar->digest), "size",
+                                              (json_int_t)ar->size, "files", files));
+    }
+    json_object_set_new(o, "artifacts", arts);
     json_object_set_new(o, "skip_reason", text(r->skip_reason));
     json_object_set_new(o, "error", error_json(r));
     return o;
