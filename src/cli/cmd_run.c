@@ -31,6 +31,7 @@
  */
 #include "cli/cli.h"
 #include "cli/run_opts.h"
+#include "artifacts/manager.h"
 
 #include "core/engine.h"
 #include "core/history.h"
@@ -186,6 +187,41 @@ static int finish_run(run_cmd *rc, const mp_run *run, mp_history *hist, int cons
     return code;
 }
 
+/* Does any module of the run produce or consume artifacts? */
+static bool run_has_artifacts(const mp_pipeline *p, const mp_plan *plan)
+{
+    for (size_t i = 0; i < p->modules.n; i++)
+        if (plan->entries[i].state == MP_PLAN_RUN &&
+            (p->modules.v[i]->produces.n || p->modules.v[i]->consumes.n))
+            return true;
+    return false;
+}
+
+/* The artifact manager of the run: the store given (--artifacts /
+ * MODPIPE_ARTIFACTS, opened even when nothing uses it, so a bad URL is
+ * never silently ignored) or, when some module moves artifacts, the
+ * local store <state>/artifacts; the cache is <state>/cache. Returns an
+ * exit code (0, 2 bad URL, 3 store unreachable). */
+static int open_artifacts(run_cmd *rc, const mp_plan *plan, mp_art_manager **out)
+{
+    *out = NULL;
+    if (!rc->o.artifacts && !run_has_artifacts(rc->cli->p, plan)) return MP_EXIT_OK;
+    const char *url = rc->o.artifacts ? rc->o.artifacts
+                                      : mp__arena_printf(rc->arena, "file://%s/artifacts",
+                                                         rc->state_dir);
+    mp_art_manager_opts ao = {.store_url = url,
+                              .cache_dir = mp__arena_printf(rc->arena, "%s/cache", rc->state_dir)};
+    mp_error err;
+    memset(&err, 0, sizeof(err));
+    int erc = mp__art_manager_open(&ao, out, &err);
+    if (erc < 0) {
+        mp__cli_errorf(rc->cli, "run", "artifact store: %s", err.message);
+        return erc == MP_EINVAL || erc == MP_EUSAGE ? MP_EXIT_USAGE : MP_EXIT_INFRA;
+    }
+    logf_at(rc, MP_LOG_DEBUG, "artifact store %s", mp__art_manager_store_shown(*out));
+    return MP_EXIT_OK;
+}
+
 static int execute(run_cmd *rc, const mp_plan *plan, const mp_masker *masker)
 {
     mp_cli *cli = rc->cli;
@@ -208,7 +244,9 @@ static int execute(run_cmd *rc, const mp_plan *plan, const mp_masker *masker)
     mp_sigwatch sw;
     mp_error err;
     memset(&err, 0, sizeof(err));
-    int code;
+    mp_art_manager *arts = NULL;
+    int code = open_artifacts(rc, plan, &arts);
+    if (code != MP_EXIT_OK) goto out_nosig;
     if (mp__sigwatch_start(&sw, &err) < 0) {
         mp__cli_errorf(cli, "run", "%s", err.message);
         code = MP_EXIT_INFRA;
@@ -233,6 +271,7 @@ static int execute(run_cmd *rc, const mp_plan *plan, const mp_masker *masker)
         .stop_fd = sw.fd,
         .stop_read = mp__sigwatch_read,
         .stop_data = &sw,
+        .artifacts = arts,
     };
     mp_run run;
     int erc = mp__engine_run(p, plan, &eo, &run, &err);
@@ -244,6 +283,8 @@ static int execute(run_cmd *rc, const mp_plan *plan, const mp_masker *masker)
     }
     mp__sigwatch_stop(&sw);
 out:
+    mp__art_manager_close(arts);
+out_nosig:
     mp__console_sink_free(&sinks[0]);
     free(expected);
     mp__history_free(hist);
@@ -305,6 +346,9 @@ static const mp_opt_spec run_opts[] = {
     {"ignore-category", 0, MP_OPT_LIST, "X,Y", "leave out modules in these categories"},
     {"on-failure", 0, MP_OPT_VALUE, "stop|continue", "override options.on_failure"},
     {"report", 0, MP_OPT_VALUE, "FILE", "write the JSON run report to FILE (env MODPIPE_REPORT)"},
+    {"artifacts", 0, MP_OPT_VALUE, "URL",
+     "artifact store: file:///abs/dir, s3://..., redis://... (env MODPIPE_ARTIFACTS; default "
+     "file://<workspace>/.modpipe/artifacts)"},
     {"progress", 0, MP_OPT_VALUE, "auto|always|never",
      "live display of running modules (auto: only on a terminal)"},
     {"output", 0, MP_OPT_VALUE, "grouped|stream",

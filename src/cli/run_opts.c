@@ -138,6 +138,8 @@ int mp__run_opts_resolve(const mp_args *a, char *const *env, int64_t now_ms, lon
     }
     o->report = mp__args_get(a, "report")->value;
     if (!o->report) o->report = env_of(env, "MODPIPE_REPORT");
+    o->artifacts = mp__args_get(a, "artifacts")->value;
+    if (!o->artifacts) o->artifacts = env_of(env, "MODPIPE_ARTIFACTS");
 
     const char *id = env_of(env, "MODPIPE_RUN_ID");
     if (id) {

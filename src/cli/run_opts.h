@@ -10,6 +10,8 @@
  *                " 4", "") is a usage error naming where it came from.
  *   on_failure   --on-failure stop|continue > options.on_failure
  *   report       --report FILE > MODPIPE_REPORT (non-empty) > none
+ *   artifacts    --artifacts URL > MODPIPE_ARTIFACTS (non-empty) > none (the
+ *                run then uses file://<state dir>/artifacts; docs/artifacts.md)
  *   progress     --progress auto|always|never (default auto)
  *   output       --output grouped|stream (default grouped)
  *   log level    -q/-v > MODPIPE_LOG_LEVEL > info (args.h)
@@ -52,6 +54,7 @@ typedef struct mp_run_opts {
     mp_on_failure on_failure;
     int on_failure_given; /* --on-failure was on the command line */
     const char *report;   /* NULL: no report */
+    const char *artifacts; /* artifact store URL; NULL: the local default */
     mp_progress_mode progress;
     mp_output_mode output;
     mp_log_level log_level;

@@ -34,6 +34,7 @@ static const mp_opt_spec specs[] = {
     {"ignore-category", 0, MP_OPT_LIST, "X,Y", ""},
     {"on-failure", 0, MP_OPT_VALUE, "stop|continue", ""},
     {"report", 0, MP_OPT_VALUE, "FILE", ""},
+    {"artifacts", 0, MP_OPT_VALUE, "URL", ""},
     {"progress", 0, MP_OPT_VALUE, "auto|always|never", ""},
     {"output", 0, MP_OPT_VALUE, "grouped|stream", ""},
     {"verbose", 'v', MP_OPT_FLAG, NULL, ""},
@@ -133,7 +134,8 @@ static void test_resolve_precedence(void **state)
     mp_arena *arena = mp__arena_new();
     mp_run_opts o;
     mp_error err = {0};
-    char *env[] = {"MODPIPE_PARALLELISM=3", "MODPIPE_REPORT=env.json", "MODPIPE_RUN_ID=ci-9", NULL};
+    char *env[] = {"MODPIPE_PARALLELISM=3", "MODPIPE_REPORT=env.json", "MODPIPE_RUN_ID=ci-9",
+                   "MODPIPE_ARTIFACTS=file:///env/store", NULL};
     char *argv1[] = {NULL};
     assert_int_equal(resolve(argv1, env, &o, arena, &err), 0);
     assert_int_equal(o.parallelism, 3);
@@ -141,10 +143,13 @@ static void test_resolve_precedence(void **state)
     assert_string_equal(o.report, "env.json");
     assert_string_equal(o.run_id, "ci-9");
     assert_false(o.run_id_generated);
+    assert_string_equal(o.artifacts, "file:///env/store");
 
     char *argv2[] = {"-j",       "5",          "--report", "flag.json", "-q",     "--on-failure",
-                     "continue", "--progress", "never",    "--output",  "stream", NULL};
+                     "continue", "--progress", "never",    "--output",  "stream", "--artifacts",
+                     "file:///flag/store", NULL};
     assert_int_equal(resolve(argv2, env, &o, arena, &err), 0);
+    assert_string_equal(o.artifacts, "file:///flag/store");
     assert_int_equal(o.parallelism, 5);
     assert_string_equal(o.parallelism_from, "--parallelism");
     assert_string_equal(o.report, "flag.json");
@@ -162,10 +167,12 @@ static void test_resolve_precedence(void **state)
     mp_pipeline_free(p);
 
     /* Empty variables count as unset. */
-    char *empty[] = {"MODPIPE_PARALLELISM=", "MODPIPE_REPORT=", "MODPIPE_RUN_ID=", NULL};
+    char *empty[] = {"MODPIPE_PARALLELISM=", "MODPIPE_REPORT=", "MODPIPE_RUN_ID=",
+                     "MODPIPE_ARTIFACTS=", NULL};
     assert_int_equal(resolve(argv1, empty, &o, arena, &err), 0);
     assert_int_equal(o.parallelism, 0);
     assert_null(o.report);
+    assert_null(o.artifacts);
     assert_true(o.run_id_generated);
     mp__arena_free(arena);
 }
