@@ -1,19 +1,22 @@
 /*
- * history.c -- module durations of earlier runs (see history.h).
+ * history.c -- module durations of earlier runs (see history.h): the
+ * table, and history.json read in one piece and replaced atomically.
  *
- * In memory the history is the jansson object of "modules", validated on
- * load (every entry an object with integer ms >= 0 and runs >= 1), so the
- * rest of the file trusts it.
+ * In memory the history is a hash table of entries in an arena
+ * (history_int.h), filled by mp__hist_parse() (history_json.c), which
+ * checks the file's every entry while it reads it, so the rest of this
+ * file trusts the table. Saving streams the text (mp__hist_write) into a
+ * temp file; nothing builds a JSON tree of 100,000 entries.
  */
 #include "core/error.h"
-#include "core/history.h"
+#include "core/history_int.h"
+#include "core/pipeline_tree.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +25,30 @@
 
 #define MAX_HISTORY_BYTES (64L * 1024 * 1024)
 
-struct mp_history {
-    char *dir;
-    char *path;
-    json_t *modules; /* name -> {"ms": int, "runs": int} */
-};
+void mp__hist_clear(mp_history *h)
+{
+    mp__strmap_release(&h->by_name);
+    mp__arena_free(h->a);
+    h->a = mp__arena_new();
+    h->order.v = NULL;
+    h->order.n = h->order.cap = 0;
+}
+
+mp_hist_entry *mp__hist_find(const mp_history *h, const char *name, size_t len)
+{
+    return mp__strmap_getn(&h->by_name, name, len);
+}
+
+mp_hist_entry *mp__hist_add(mp_history *h, const char *name, size_t len, int64_t ms, int64_t runs)
+{
+    mp_hist_entry *e = mp__arena_alloc(h->a, sizeof(*e));
+    e->name = mp__arena_strndup(h->a, name, len);
+    e->ms = ms;
+    e->runs = runs;
+    mp__strmap_put(&h->by_name, e->name, e);
+    MP_VEC_PUSH(h->a, &h->order, e);
+    return e;
+}
 
 static mp_history *history_empty(const char *state_dir)
 {
@@ -35,28 +57,8 @@ static mp_history *history_empty(const char *state_dir)
     h->dir = mp__xstrdup(state_dir);
     mp__strbuf_addf(&sb, "%s/%s", state_dir, MP_HISTORY_FILE);
     h->path = mp__strbuf_detach(&sb);
-    h->modules = json_object();
-    if (!h->modules) mp__die("out of memory");
+    h->a = mp__arena_new();
     return h;
-}
-
-/* Why `root` is not a history, or NULL when it is one. */
-static const char *check_root(json_t *root)
-{
-    if (!json_is_object(root)) return "not a JSON object";
-    json_t *schema = json_object_get(root, "schema");
-    if (!json_is_string(schema) || strcmp(json_string_value(schema), MP_HISTORY_SCHEMA) != 0)
-        return "schema is not \"" MP_HISTORY_SCHEMA "\"";
-    json_t *mods = json_object_get(root, "modules");
-    if (!json_is_object(mods)) return "\"modules\" is not an object";
-    for (void *it = json_object_iter(mods); it; it = json_object_iter_next(mods, it)) {
-        json_t *e = json_object_iter_value(it);
-        json_t *ms = json_object_get(e, "ms"), *runs = json_object_get(e, "runs");
-        if (!json_is_integer(ms) || json_integer_value(ms) < 0 || !json_is_integer(runs) ||
-            json_integer_value(runs) < 1)
-            return "malformed module entry";
-    }
-    return NULL;
 }
 
 mp_history *mp__history_load(const char *state_dir, mp_error *warning)
@@ -75,46 +77,45 @@ mp_history *mp__history_load(const char *state_dir, mp_error *warning)
         close(fd);
         return h;
     }
+    if (S_ISDIR(st.st_mode)) {
+        mp__error(warning, MP_EIO, h->path, "ignoring %s: %s", h->path, strerror(EISDIR));
+        close(fd);
+        return h;
+    }
     if (st.st_size > MAX_HISTORY_BYTES) {
         mp__error(warning, MP_ETOOBIG, h->path, "ignoring %s: larger than %ld bytes", h->path,
                   MAX_HISTORY_BYTES);
         close(fd);
         return h;
     }
-    /* One read into memory, then parse: jansson's fd reader reads a byte
-     * per system call (264,000 calls for a 5,000-module history). */
+    /* One read into memory, then one pass over the text. */
     size_t cap = (size_t)st.st_size, len = 0;
     char *buf = mp__xmalloc(cap + 1);
+    int rerr = 0;
     while (len < cap) {
         ssize_t r = read(fd, buf + len, cap - len);
         if (r < 0 && errno == EINTR) continue;
+        if (r < 0) rerr = errno;
         if (r <= 0) break;
         len += (size_t)r;
     }
     close(fd);
-    json_error_t jerr;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    free(buf);
-    if (!root) {
-        mp__error(warning, MP_EPARSE, h->path, "ignoring %s: line %d: %s", h->path, jerr.line,
-                  jerr.text);
-        return h;
-    }
-    const char *why = check_root(root);
-    if (why) {
-        mp__error(warning, MP_EPARSE, h->path, "ignoring %s: %s", h->path, why);
+    if (rerr) {
+        mp__error(warning, MP_EIO, h->path, "ignoring %s: %s", h->path, strerror(rerr));
     } else {
-        json_decref(h->modules);
-        h->modules = json_incref(json_object_get(root, "modules"));
+        char why[256];
+        if (mp__hist_parse(h, buf, len, why, sizeof(why)))
+            mp__error(warning, MP_EPARSE, h->path, "ignoring %s: %s", h->path, why);
     }
-    json_decref(root);
+    free(buf);
     return h;
 }
 
 void mp__history_free(mp_history *h)
 {
     if (!h) return;
-    json_decref(h->modules);
+    mp__strmap_release(&h->by_name);
+    mp__arena_free(h->a);
     free(h->dir);
     free(h->path);
     free(h);
@@ -122,35 +123,36 @@ void mp__history_free(mp_history *h)
 
 int mp__history_get(const mp_history *h, const char *name, int64_t *ms, int64_t *runs)
 {
-    json_t *e = json_object_get(h->modules, name);
+    const mp_hist_entry *e = mp__hist_find(h, name, strlen(name));
     if (!e) return MP_ENOENT;
-    if (ms) *ms = json_integer_value(json_object_get(e, "ms"));
-    if (runs) *runs = json_integer_value(json_object_get(e, "runs"));
+    if (ms) *ms = e->ms;
+    if (runs) *runs = e->runs;
     return 0;
 }
 
 void mp__history_expected(const mp_history *h, const mp_pipeline *p, int64_t *expected_ms)
 {
     for (size_t i = 0; i < p->modules.n; i++) {
-        int64_t ms;
-        expected_ms[i] =
-            mp__history_get(h, p->modules.v[i]->name, &ms, NULL) == 0 ? ms : MP_HISTORY_UNKNOWN_MS;
+        const char *name = p->modules.v[i]->name;
+        const mp_hist_entry *e = mp__hist_find(h, name, strlen(name));
+        expected_ms[i] = e ? e->ms : MP_HISTORY_UNKNOWN_MS;
     }
 }
 
 void mp__history_record(mp_history *h, const char *name, int64_t ms)
 {
-    int64_t old, runs;
     if (ms < 0) ms = 0;
-    if (mp__history_get(h, name, &old, &runs) == 0) {
+    size_t len = strlen(name);
+    mp_hist_entry *e = mp__hist_find(h, name, len);
+    if (e) {
         /* (old + ms + 1) / 2 without overflow */
-        ms = old / 2 + ms / 2 + ((old % 2) + (ms % 2) + 1) / 2;
-        runs++;
-    } else {
-        runs = 1;
+        int64_t old = e->ms;
+        e->ms = old / 2 + ms / 2 + ((old % 2) + (ms % 2) + 1) / 2;
+        if (e->runs < INT64_MAX) e->runs++;
+    } else if (mp__utf8_valid(name)) {
+        /* A name that is not UTF-8 cannot be a JSON key: not recorded. */
+        mp__hist_add(h, name, len, ms, 1);
     }
-    json_t *e = json_pack("{sIsI}", "ms", (json_int_t)ms, "runs", (json_int_t)runs);
-    if (!e || json_object_set_new(h->modules, name, e) < 0) mp__die("out of memory");
 }
 
 void mp__history_update(mp_history *h, const mp_pipeline *p, const mp_result *results)
@@ -161,25 +163,12 @@ void mp__history_update(mp_history *h, const mp_pipeline *p, const mp_result *re
             mp__history_record(h, p->modules.v[i]->name, results[i].duration_ms);
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Write text to a new temp file next to path and rename it over path.
+/* Write h to a new temp file next to its path and rename it over the path.
  * Returns 0, or -1 with errno set and *what naming the failed step. */
-static int replace_file(const char *dir, const char *path, const char *text, const char **what)
+static int replace_file(const mp_history *h, const char **what)
 {
     mp_strbuf tmp = MP_STRBUF_INIT;
+    const char *dir = h->dir, *path = h->path;
     mp__strbuf_addf(&tmp, "%s.XXXXXX", path);
     int fd = -1, rc = -1;
     bool made = false;
@@ -190,8 +179,7 @@ static int replace_file(const char *dir, const char *path, const char *text, con
     if (fd < 0) goto out;
     made = true;
     *what = "write";
-    if (fchmod(fd, 0644) < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0)
-        goto out;
+    if (fchmod(fd, 0644) < 0 || mp__hist_write(h, fd) < 0) goto out;
     *what = "fsync";
     if (fsync(fd) < 0) goto out;
     *what = "close";
@@ -220,15 +208,9 @@ out:
 
 int mp__history_save(const mp_history *h, mp_error *err)
 {
-    json_t *root = json_pack("{sssO}", "schema", MP_HISTORY_SCHEMA, "modules", h->modules);
-    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(root);
-    if (!text) mp__die("out of memory");
     const char *what;
-    int rc = 0;
-    if (replace_file(h->dir, h->path, text, &what) < 0)
-        rc = mp__error(err, MP_EIO, h->path, "cannot save %s: %s: %s", h->path, what,
-                       strerror(errno));
-    free(text);
-    return rc;
+    if (replace_file(h, &what) < 0)
+        return mp__error(err, MP_EIO, h->path, "cannot save %s: %s: %s", h->path, what,
+                         strerror(errno));
+    return 0;
 }

@@ -11,14 +11,22 @@
  * keyed by full module name. `ms` is an exponential moving average
  * (alpha 0.5: new = (old + last) / 2, rounded) of the durations of runs
  * that ended succeeded or ignored_failure; `runs` counts them. Entries of
- * modules that are not in the current pipeline are kept.
+ * modules that are not in the current pipeline are kept. Any valid JSON of
+ * this shape is read (keys in any order, other keys ignored and not
+ * written back); modpipe writes one module a line, in the order the file
+ * had them, then modules new to it in the order of their first record. A
+ * name that is not valid UTF-8 cannot be a JSON key and is not recorded.
  *
  * History is a cache, never a reason to fail a run: a missing file is an
- * empty history; an unreadable or corrupt one (bad JSON, other schema,
- * malformed entry, over 64 MiB) is ignored as a whole with a warning for
- * the caller to log, and the next save replaces it. Saving is atomic: a
- * temp file in the same directory, fsync, rename over history.json, fsync
- * of the directory; readers see the old file or the new one, never a mix.
+ * empty history; an unreadable or corrupt one (bad JSON -- a truncated
+ * file among it --, other schema, malformed entry, duplicate key, over
+ * 64 MiB) is ignored as a whole with a warning for the caller to log, and
+ * the next save replaces it. Saving is atomic: a temp file in the same
+ * directory, fsync, rename over history.json, fsync of the directory;
+ * readers see the old file or the new one, never a mix.
+ *
+ * Cost: reading and writing are one pass over the text, without a JSON
+ * document tree (history_json.c); lookups are by hash.
  *
  * Ownership: mp__history_load returns a heap object the caller frees with
  * mp__history_free (NULL-safe). Not thread-safe; one process writes it at

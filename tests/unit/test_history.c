@@ -1,5 +1,8 @@
 /* test_history.c -- module durations of earlier runs (core/history.h):
- * round trip, moving average, expected_ms, corrupt files, atomic save. */
+ * round trip, moving average, expected_ms, corrupt files, atomic save;
+ * the streaming writer and reader (history_json.c): odd names escaped and
+ * read back, the file agreeing with jansson, every truncation of a file
+ * ignored with a warning, JSON the reader must accept or reject. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -310,6 +313,259 @@ static void test_atomic_save(void **state)
     rm_rf(t.root);
 }
 
+/* Names a matrix value can put into a module name: quotes, backslashes,
+ * control characters, DEL, non-ASCII UTF-8 (2, 3 and 4 bytes). */
+static const char *const odd_names[] = {
+    "plain",
+    "t[os=linux]",
+    "q\"uote",
+    "back\\slash",
+    "new\nline\ttab\rcr\bbs\fff",
+    "ctl\x01\x1f",
+    "del\x7f",
+    "slash/ok",
+    "caf\xc3\xa9",
+    "\xe2\x82\xac euro",
+    "\xf0\x9f\x98\x80 emoji",
+    "t[v=\"a\\\\b\"]",
+    "",
+};
+#define N_ODD (sizeof(odd_names) / sizeof(odd_names[0]))
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = 0;
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static void write_bytes(const char *path, const char *buf, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    fclose(f);
+}
+
+static void test_odd_names_round_trip(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmp_make(&t);
+    mp_history *h = mp__history_load(t.state, NULL);
+    for (size_t i = 0; i < N_ODD; i++)
+        mp__history_record(h, odd_names[i], 10 * (int64_t)i + 1);
+    mp__history_record(h, "not utf-8 \xff", 5); /* cannot be a JSON key: not kept */
+    assert_int_equal(mp__history_get(h, "not utf-8 \xff", NULL, NULL), MP_ENOENT);
+    assert_int_equal(mp__history_save(h, NULL), 0);
+    mp__history_free(h);
+
+    /* jansson reads the same names and values */
+    json_error_t jerr;
+    json_t *root = json_load_file(t.file, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) fail_msg("jansson: line %d: %s", jerr.line, jerr.text);
+    json_t *mods = json_object_get(root, "modules");
+    assert_int_equal(json_object_size(mods), N_ODD);
+    for (size_t i = 0; i < N_ODD; i++) {
+        json_t *e = json_object_get(mods, odd_names[i]);
+        if (!e) fail_msg("jansson lacks name %zu", i);
+        assert_int_equal(json_integer_value(json_object_get(e, "ms")), 10 * (int64_t)i + 1);
+        assert_int_equal(json_integer_value(json_object_get(e, "runs")), 1);
+    }
+    json_decref(root);
+
+    /* and so does the reader; a second save writes the same bytes */
+    size_t len1, len2;
+    char *first = read_all(t.file, &len1);
+    mp_error w = {0};
+    h = mp__history_load(t.state, &w);
+    assert_int_equal(w.code, 0);
+    for (size_t i = 0; i < N_ODD; i++) {
+        int64_t runs;
+        assert_int_equal(ms_of(h, odd_names[i], &runs), 10 * (int64_t)i + 1);
+        assert_int_equal(runs, 1);
+    }
+    assert_int_equal(mp__history_save(h, NULL), 0);
+    mp__history_free(h);
+    char *second = read_all(t.file, &len2);
+    assert_int_equal(len1, len2);
+    assert_memory_equal(first, second, len1);
+    free(first);
+    free(second);
+    rm_rf(t.root);
+}
+
+/* Every proper prefix of a good file is ignored with a warning (never a
+ * crash, never half a history), and the next save replaces it. */
+static void test_truncated_files(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmp_make(&t);
+    mp_history *h = mp__history_load(t.state, NULL);
+    for (size_t i = 0; i < N_ODD; i++)
+        mp__history_record(h, odd_names[i], 1234567 + (int64_t)i);
+    assert_int_equal(mp__history_save(h, NULL), 0);
+    mp__history_free(h);
+    size_t len;
+    char *full = read_all(t.file, &len);
+    /* the writer ends the file with "}\n": every cut before the last
+     * brace leaves JSON that is not whole */
+    size_t last = len;
+    while (last > 0 && full[last - 1] != '}')
+        last--;
+    assert_true(last > 0);
+    for (size_t cut = 0; cut < last; cut++) {
+        write_bytes(t.file, full, cut);
+        mp_error w = {0};
+        h = mp__history_load(t.state, &w);
+        if (w.code != MP_EPARSE)
+            fail_msg("cut at %zu of %zu: warning code %d (%s)", cut, len, w.code, w.message);
+        assert_non_null(strstr(w.message, "ignoring "));
+        assert_non_null(strstr(w.message, "line "));
+        for (size_t i = 0; i < N_ODD; i++)
+            assert_int_equal(mp__history_get(h, odd_names[i], NULL, NULL), MP_ENOENT);
+        mp__history_free(h);
+    }
+    /* garbage in place of a byte, at a few places */
+    for (size_t at = 1; at < len; at += len / 7) {
+        char *bad = malloc(len);
+        assert_non_null(bad);
+        memcpy(bad, full, len);
+        bad[at] = '\x01';
+        write_bytes(t.file, bad, len);
+        free(bad);
+        mp_error w = {0};
+        h = mp__history_load(t.state, &w);
+        assert_int_equal(w.code, MP_EPARSE);
+        mp__history_free(h);
+    }
+    free(full);
+    rm_rf(t.root);
+}
+
+/* JSON another tool may have written: the reader takes any valid form. */
+static void test_reader_accepts(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmp_make(&t);
+    assert_int_equal(mkdir(t.state, 0755), 0);
+    write_file(t.file, " \r\n\t{ \"extra\" : [1, -2.5e3, {\"x\": [true, false, null]}, \"s\"],\n"
+                       "\"modules\":{\"caf\\u00e9\":{\"runs\":2,\"note\":{},\"ms\":0},"
+                       "\"\\ud83d\\ude00\\/\\\"\\\\\\n\":{\"ms\":9223372036854775807,\"runs\":1},"
+                       "\"e\\u20ac\":{\"ms\":5,\"runs\":3}},"
+                       "\"schema\":\"modpipe.history/v1\"}\n\n");
+    mp_error w = {0};
+    mp_history *h = mp__history_load(t.state, &w);
+    if (w.code) fail_msg("warning: %s", w.message);
+    int64_t runs;
+    assert_int_equal(ms_of(h, "caf\xc3\xa9", &runs), 0);
+    assert_int_equal(runs, 2);
+    assert_int_equal(ms_of(h, "\xf0\x9f\x98\x80/\"\\\n", &runs), INT64_MAX);
+    assert_int_equal(runs, 1);
+    assert_int_equal(ms_of(h, "e\xe2\x82\xac", &runs), 5);
+    assert_int_equal(runs, 3);
+    /* the average does not overflow at the top of the range */
+    mp__history_record(h, "\xf0\x9f\x98\x80/\"\\\n", INT64_MAX);
+    assert_int_equal(ms_of(h, "\xf0\x9f\x98\x80/\"\\\n", NULL), INT64_MAX);
+    mp__history_free(h);
+
+    write_file(t.file, "{\"schema\": \"modpipe.history/v1\", \"modules\": {}}");
+    h = mp__history_load(t.state, &w);
+    assert_int_equal(w.code, 0);
+    assert_int_equal(mp__history_save(h, NULL), 0); /* an empty history saves as valid JSON */
+    mp__history_free(h);
+    json_error_t jerr;
+    json_t *root = json_load_file(t.file, 0, &jerr);
+    assert_non_null(root);
+    assert_int_equal(json_object_size(json_object_get(root, "modules")), 0);
+    json_decref(root);
+    rm_rf(t.root);
+}
+
+/* What the reader must reject, with the words its warning must have. */
+static void test_reader_rejects(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmp_make(&t);
+    assert_int_equal(mkdir(t.state, 0755), 0);
+#define DOC(mods) "{\"schema\": \"modpipe.history/v1\", \"modules\": {" mods "}}"
+    expect_ignored(&t, DOC("\"a\xff\": {\"ms\": 1, \"runs\": 1}"), MP_EPARSE, "UTF-8");
+    expect_ignored(&t, DOC("\"a\xed\xa0\x80\": {\"ms\": 1, \"runs\": 1}"), MP_EPARSE, "UTF-8");
+    expect_ignored(&t, DOC("\"a\\u0000\": {\"ms\": 1, \"runs\": 1}"), MP_EPARSE, "\\u0000");
+    expect_ignored(&t, DOC("\"a\\ud800\": {\"ms\": 1, \"runs\": 1}"), MP_EPARSE, "line 1");
+    expect_ignored(&t, DOC("\"a\\q\": {\"ms\": 1, \"runs\": 1}"), MP_EPARSE, "escape");
+    expect_ignored(&t, DOC("\"a\tb\": {\"ms\": 1, \"runs\": 1}"), MP_EPARSE, "control");
+    expect_ignored(&t, DOC("\"a\": {\"ms\": 9223372036854775808, \"runs\": 1}"), MP_EPARSE,
+                   "too big");
+    expect_ignored(&t, DOC("\"a\": {\"ms\": 01, \"runs\": 1}"), MP_EPARSE, "line 1");
+    expect_ignored(&t, DOC("\"a\": {\"ms\": 1.5, \"runs\": 1}"), MP_EPARSE, "malformed");
+    expect_ignored(&t, DOC("\"a\": {\"ms\": 1, \"runs\": 0}"), MP_EPARSE, "malformed");
+    expect_ignored(&t, DOC("\"a\": {\"ms\": 1}"), MP_EPARSE, "malformed");
+    expect_ignored(&t, DOC("\"a\": {\"ms\": 1, \"ms\": 2, \"runs\": 1}"), MP_EPARSE, "duplicate");
+    expect_ignored(&t, DOC("\"a\": [1, 1]"), MP_EPARSE, "malformed");
+    expect_ignored(&t, DOC("\"a\": {\"ms\": 1, \"runs\": 1},"), MP_EPARSE, "line 1");
+    expect_ignored(&t, DOC("\"a\": {\"ms\": 1, \"runs\": 1}") "x", MP_EPARSE, "end of file");
+    expect_ignored(&t,
+                   "{\"schema\": \"modpipe.history/v1\", \"schema\": \"modpipe.history/v1\", "
+                   "\"modules\": {}}",
+                   MP_EPARSE, "duplicate");
+    expect_ignored(&t, "{\"modules\": {}}", MP_EPARSE, "schema");
+    expect_ignored(&t, "{\"schema\": \"modpipe.history/v1\"}", MP_EPARSE, "\"modules\"");
+    expect_ignored(&t, "{\"schema\": \"modpipe.history/v1\",\n\n \"modules\": {\"a\": {\"ms\": tru",
+                   MP_EPARSE, "line 3");
+    /* nesting deeper than the reader goes, in a key it would skip */
+    char deep[2200];
+    size_t n = (size_t)snprintf(deep, sizeof(deep), "{\"schema\": \"modpipe.history/v1\", \"x\": ");
+    for (int k = 0; k < 1000; k++)
+        deep[n++] = '[';
+    deep[n] = 0;
+    expect_ignored(&t, deep, MP_EPARSE, "depth");
+#undef DOC
+    rm_rf(t.root);
+}
+
+/* A large history (the bench's 100,000 modules, here 20,000) round trips
+ * in the table's order with every value. */
+static void test_many_entries(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmp_make(&t);
+    mp_history *h = mp__history_load(t.state, NULL);
+    char name[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(name, sizeof(name), "m%d", i);
+        mp__history_record(h, name, i);
+        if (i % 3 == 0) mp__history_record(h, name, i + 2);
+    }
+    assert_int_equal(mp__history_save(h, NULL), 0);
+    mp__history_free(h);
+    mp_error w = {0};
+    h = mp__history_load(t.state, &w);
+    assert_int_equal(w.code, 0);
+    for (int i = 0; i < 20000; i++) {
+        snprintf(name, sizeof(name), "m%d", i);
+        int64_t runs;
+        assert_int_equal(ms_of(h, name, &runs), i % 3 == 0 ? i + 1 : i);
+        assert_int_equal(runs, i % 3 == 0 ? 2 : 1);
+    }
+    mp__history_free(h);
+    rm_rf(t.root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +573,11 @@ int main(void)
         cmocka_unit_test(test_expected_and_update),
         cmocka_unit_test(test_corrupt_files),
         cmocka_unit_test(test_atomic_save),
+        cmocka_unit_test(test_odd_names_round_trip),
+        cmocka_unit_test(test_truncated_files),
+        cmocka_unit_test(test_reader_accepts),
+        cmocka_unit_test(test_reader_rejects),
+        cmocka_unit_test(test_many_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
