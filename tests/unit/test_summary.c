@@ -127,6 +127,40 @@ static void test_tail_limited_and_interrupted(void **state)
     mp_pipeline_free(p);
 }
 
+/* Cells of every kind, their widths in columns (a UTF-8 worker id is
+ * wider in bytes than on screen), ties on start broken by name, a row
+ * still running (no end), a module that never ran on a known instance. */
+static void test_cells_and_widths(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"a", "b", "d", "c", NULL};
+    mp_pipeline *p = ofx_pipeline("w", names);
+    mp_run run;
+    ofx_run_init(&run, p, T0);
+    run.ended_at = T0 + 61000;
+    mp_result *r = ofx_ran(&run, ofx_index(p, "a"), MP_STATUS_SUCCEEDED, 0, T0, T0 + 61000);
+    r->instance = 1;
+    r->worker = "w\xc3\xb6rker-1";
+    r = ofx_not_run(&run, ofx_index(p, "b"), MP_STATUS_CANCELLED, "run stopped");
+    r->instance = 3;
+    r = ofx_ran(&run, ofx_index(p, "c"), MP_STATUS_RUNNING, -1, T0 + 200, 0);
+    r->duration_ms = -1;
+    ofx_ran(&run, ofx_index(p, "d"), MP_STATUS_SUCCEEDED, 0, T0 + 200, T0 + 300);
+    mp_strbuf sb = MP_STRBUF_INIT;
+    mp__summary_format(p, &run, &sb);
+    const char *want = "Module  Status     Duration  Instance      Start  End\n"
+                       "a       succeeded  1m01s     1 (w\xc3\xb6rker-1)  +0.0s  +1m01s\n"
+                       "c       running    -         0             +0.2s  -\n"
+                       "d       succeeded  0.1s      0             +0.2s  +0.3s\n"
+                       "b       cancelled  -         3             -      -\n"
+                       "\n";
+    if (strncmp(sb.buf, want, strlen(want)) != 0) fail_msg("summary:\n%s--- want:\n%s", sb.buf, want);
+    assert_int_equal(sb.len, strlen(sb.buf));
+    mp__strbuf_release(&sb);
+    ofx_run_free(&run);
+    mp_pipeline_free(p);
+}
+
 static void test_metrics_peak_from_intervals(void **state)
 {
     (void)state;
@@ -162,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_table_and_details),
         cmocka_unit_test(test_order_failures_first_then_start),
         cmocka_unit_test(test_tail_limited_and_interrupted),
+        cmocka_unit_test(test_cells_and_widths),
         cmocka_unit_test(test_metrics_peak_from_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
