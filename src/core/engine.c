@@ -358,6 +358,7 @@ static void run_loop(engine *e)
             dl = mp__deadline_min(dl, d);
         }
         mp__fn_pool_flush(e->fn_pool); /* this turn's new function jobs */
+        dl = mp__deadline_min(dl, mp__fn_pool_deadline(e->fn_pool));
         if (poll(pfd, n, mp__deadline_poll_ms(dl)) < 0 && errno != EINTR)
             mp__die("engine: poll: %s", strerror(errno));
         if (stop_at >= 0 && pfd[stop_at].revents) read_stop(e);

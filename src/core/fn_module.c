@@ -26,17 +26,27 @@
  * wakes the engine once more for nothing).
  *
  * Hand-off in batches: mp__fn_start() only appends to the owner's
- * pending list (the lock is taken only while workers are still being
- * started); mp__fn_pool_flush(), which the owner calls before it waits,
- * moves the whole list onto the queue under the lock once and wakes one
- * idle worker. A worker that takes a job and sees more queued than
- * workers already woken (`waking`) wakes the next idle one, so every
- * queued job still gets a worker of its own without the owner paying a
- * wake-up per job; a worker that finishes takes the next queued job
- * before it sleeps. Idle workers wait on their own condition, off a
- * stack: a wake-up is handed to one worker under the lock and counted
- * until it is back, so no job gets two wake-ups (before: about two in
- * three woken workers found the queue empty).
+ * pending list; mp__fn_pool_flush(), which the owner calls before it
+ * waits, moves the whole list onto the queue under the lock once, stamped
+ * with the time. A worker that finishes a job takes the next queued one
+ * before it sleeps.
+ *
+ * Who is woken (the lazy policy): a flush wakes a worker only when none
+ * is awake (every thread idle); while one is awake it takes the queued
+ * jobs one after the other. More workers are woken (or started, up to
+ * `max`) only for a job that has waited KICK_MS in the queue: then the
+ * owner's next flush (the engine's poll wakes up for it, see
+ * mp__fn_pool_deadline) hands a wake-up to an idle worker or starts one,
+ * and a worker that takes a job while the next one is overdue too passes
+ * a wake-up on. Short functions (the common case: 100,000 no-ops) so run
+ * on one worker with one wake-up per batch instead of one per job, on a
+ * machine with fewer cores than workers; long ones still run `max` at
+ * once, each at most KICK_MS (plus a poll's rounding) after it was handed
+ * over. mp__fn_join() does not wait for the kick: it wakes or starts a
+ * worker at once for a queued job. Idle workers wait on their own
+ * condition, off a stack: a wake-up is handed to one worker under the
+ * lock and counted (`waking`) until it is back, so no job gets two
+ * workers' wake-ups.
  *
  * Shutdown order: every job done (the engine has waited for each) ->
  * stopping = 1 and every worker's `wake` signalled -> each worker empties the queue and
@@ -47,8 +57,10 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/xalloc.h"
+#include "os/clock.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,6 +86,7 @@ struct mp_fn_pool {
     int *idle_stack;    /* waiting workers, not yet handed a wake-up */
     int nthreads, max, idle;
     int waking; /* handed a wake-up, not yet back under the lock */
+    int start_failed; /* pthread_create failed once: no more tries */
     int stopping;
     int notify_fd;
     atomic_int joiners; /* mp__fn_join() calls waiting */
@@ -118,6 +131,8 @@ static void notify(int fd)
     while (w < 0 && errno == EINTR);
 }
 
+static void *worker(void *arg);
+
 /* Under the lock: when more jobs are queued than woken workers are coming
  * for, hand a wake-up to an idle worker and return it (the caller signals
  * it after unlocking). Each wake-up is counted until its worker is back
@@ -130,6 +145,39 @@ static fn_worker *wake_one(mp_fn_pool *p)
     w->woken = 1;
     p->waking++;
     return w;
+}
+
+/* A queued job waits this long for a busy worker before another worker
+ * is woken or started for it. */
+#define KICK_MS 2
+
+/* Under the lock: has the oldest queued job waited KICK_MS? */
+static bool overdue(const mp_fn_pool *p, int64_t now)
+{
+    return p->head && now - p->head->queued_ms >= KICK_MS;
+}
+
+/* Under the lock, the owner's thread: would a kick find a worker to wake
+ * or start for a queued job no wake-up is on its way for? */
+static bool can_kick(const mp_fn_pool *p)
+{
+    return p->queued > (size_t)p->waking &&
+           (p->idle > 0 || (p->nthreads < p->max && !p->start_failed));
+}
+
+/* Under the lock, the owner's thread: get one more worker onto the queue
+ * -- a wake-up handed to an idle one (returned, for the caller to signal
+ * after unlocking) or a new thread. */
+static fn_worker *kick(mp_fn_pool *p)
+{
+    if (!can_kick(p)) return NULL;
+    if (p->idle > 0) return wake_one(p);
+    int e = pthread_create(&p->threads[p->nthreads], NULL, worker, &p->workers[p->nthreads]);
+    if (e == 0)
+        p->nthreads++;
+    else
+        p->start_failed = 1;
+    return NULL;
 }
 
 static void *worker(void *arg)
@@ -159,9 +207,9 @@ static void *worker(void *arg)
         p->head = r->next;
         if (!p->head) p->tail = NULL;
         p->queued--;
-        /* More jobs than this one: pass a wake-up on to an idle worker,
-         * so the owner signals once per batch. */
-        fn_worker *next = wake_one(p);
+        /* The next job has waited too long for this (busy) worker: pass
+         * a wake-up on to an idle one. */
+        fn_worker *next = overdue(p, mp__clock_now_ms()) ? wake_one(p) : NULL;
         pthread_mutex_unlock(&p->lock);
         if (next) pthread_cond_signal(&next->wake);
         r->rc = r->fn(r->ctx, r->data);
@@ -201,21 +249,36 @@ void mp__fn_pool_free(mp_fn_pool *p)
 
 void mp__fn_pool_flush(mp_fn_pool *p)
 {
-    if (!p || !p->pend_head) return;
+    if (!p) return;
+    int64_t now = mp__clock_now_ms();
+    for (mp_fn_run *r = p->pend_head; r; r = r->next)
+        r->queued_ms = now;
     pthread_mutex_lock(&p->lock);
-    if (p->tail)
-        p->tail->next = p->pend_head;
-    else
-        p->head = p->pend_head;
-    p->tail = p->pend_tail;
-    p->queued += p->pending;
-    fn_worker *w = wake_one(p);
+    if (p->pend_head) {
+        if (p->tail)
+            p->tail->next = p->pend_head;
+        else
+            p->head = p->pend_head;
+        p->tail = p->pend_tail;
+        p->queued += p->pending;
+    }
+    fn_worker *w = NULL;
+    if (p->head && (p->idle == p->nthreads || overdue(p, now))) w = kick(p);
     pthread_mutex_unlock(&p->lock);
     p->pend_head = p->pend_tail = NULL;
     p->pending = 0;
-    /* After unlocking: a woken worker need not block on the lock again.
-     * One signal; the worker passes it on while jobs remain. */
+    /* After unlocking: a woken worker need not block on the lock again. */
     if (w) pthread_cond_signal(&w->wake);
+}
+
+int64_t mp__fn_pool_deadline(mp_fn_pool *p)
+{
+    if (!p) return MP_DEADLINE_NONE;
+    int64_t dl = MP_DEADLINE_NONE;
+    pthread_mutex_lock(&p->lock);
+    if (p->head && can_kick(p)) dl = p->head->queued_ms + KICK_MS;
+    pthread_mutex_unlock(&p->lock);
+    return dl;
 }
 
 int mp__fn_start(mp_fn_run *r, mp_fn_pool *p, const mp_module *m, int attempt, mp_error *err)
@@ -225,17 +288,14 @@ int mp__fn_start(mp_fn_run *r, mp_fn_pool *p, const mp_module *m, int attempt, m
     r->fn = m->fn;
     r->data = m->fn_data;
     r->ctx = mp__ctx_new(m->name, attempt);
-    /* nthreads changes only on this (the owner's) thread. */
-    if (p->nthreads < p->max) {
-        int e = 0;
+    /* The first worker is started with the first job; more only by a
+     * kick (nthreads changes only on this, the owner's, thread). */
+    if (p->nthreads == 0) {
         pthread_mutex_lock(&p->lock);
-        if (p->queued + p->pending + 1 > (size_t)(p->idle + p->waking)) {
-            e = pthread_create(&p->threads[p->nthreads], NULL, worker,
-                               &p->workers[p->nthreads]);
-            if (e == 0) p->nthreads++;
-        }
+        int e = pthread_create(&p->threads[0], NULL, worker, &p->workers[0]);
+        if (e == 0) p->nthreads = 1;
         pthread_mutex_unlock(&p->lock);
-        if (e != 0 && p->nthreads == 0) {
+        if (e != 0) {
             /* No worker will ever take it. */
             mp__ctx_free(r->ctx);
             r->ctx = NULL;
@@ -268,6 +328,13 @@ int mp__fn_join(mp_fn_run *r)
     if (!r->pool || atomic_load(&r->done)) return r->rc;
     mp_fn_pool *p = r->pool;
     mp__fn_pool_flush(p); /* r may not be handed over yet */
+    pthread_mutex_lock(&p->lock);
+    /* About to block: a queued job (r among them) gets a worker now
+     * rather than after the kick delay, which only the owner's loop
+     * would act on. */
+    fn_worker *w = p->head ? kick(p) : NULL;
+    pthread_mutex_unlock(&p->lock);
+    if (w) pthread_cond_signal(&w->wake);
     pthread_mutex_lock(&p->lock);
     atomic_fetch_add(&p->joiners, 1);
     while (!atomic_load(&r->done))

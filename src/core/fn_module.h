@@ -9,10 +9,12 @@
  *   mp__fn_release(&r);                        frees the context
  *   mp__fn_pool_free(pool);                    at the end of the run
  *
- * Threads: the pool starts a worker only when a job is queued and no
- * worker is idle, up to `max` workers (the run's parallelism: no more
- * functions than that are ever in flight, so a queued job never waits for
- * long). A worker calls the module's function with a fresh mp_ctx (ctx.h),
+ * Threads: the pool starts its first worker with the first job, and more,
+ * up to `max` (the run's parallelism: no more functions than that are
+ * ever in flight), only when a queued job has waited a few milliseconds
+ * for the busy ones (fn_module.c: the lazy policy). The owner must wake
+ * up by mp__fn_pool_deadline() and flush then, so a queued job never
+ * waits for long while a worker could take it. A worker calls the module's function with a fresh mp_ctx (ctx.h),
  * stores the return value, sets `done` and writes 1 to the notify eventfd
  * so the engine's poll wakes up (unless a write since the owner's last
  * mp__fn_pool_rearm() wakes it already); then it takes the next job or
@@ -36,6 +38,7 @@
 #include "core/model.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 typedef struct mp_fn_pool mp_fn_pool;
 
@@ -45,7 +48,8 @@ typedef struct mp_fn_run {
     mp_ctx *ctx;
     mp_module_fn fn;
     void *data;
-    atomic_int done; /* the function returned; rc is valid */
+    int64_t queued_ms; /* when it was handed over (monotonic) */
+    atomic_int done;   /* the function returned; rc is valid */
     int rc;          /* its return value */
 } mp_fn_run;
 
@@ -61,9 +65,15 @@ int mp__fn_pool_threads(const mp_fn_pool *p);
 void mp__fn_pool_rearm(mp_fn_pool *p);
 
 /* Hand every job started since the last flush to the workers at once
- * (one lock, one wake-up). The owner must call it before it waits for a
- * job; mp__fn_join() and mp__fn_pool_free() call it. NULL-safe. */
+ * (one lock, at most one wake-up), and wake or start one more worker when
+ * the oldest queued job has waited too long. The owner must call it
+ * before it waits for a job; mp__fn_join() and mp__fn_pool_free() call
+ * it. NULL-safe. */
 void mp__fn_pool_flush(mp_fn_pool *p);
+/* When the owner, if it waits, must wake up and flush again (a queued job
+ * is due another worker then), or MP_DEADLINE_NONE. Call it after the
+ * flush before each wait. NULL-safe. */
+int64_t mp__fn_pool_deadline(mp_fn_pool *p);
 
 /* Start attempt `attempt` of module m (which must be MP_RUN_FUNCTION): it
  * is pending until the owner's next mp__fn_pool_flush(). The owner's
