@@ -46,6 +46,26 @@
 #define DEFAULT_EXPECTED_MS 1000
 #define CP_MAX              ((int64_t)1 << 60)
 
+/* The dependents of every module (model `dependents`) as one array
+ * (CSR): the walks below go over successors in an order unrelated to the
+ * modules' places in memory, and a module struct is large; this keeps
+ * them in two small arrays. */
+static uint32_t *csr_dep_successors(const mp_pipeline *p, size_t n, size_t **off_out)
+{
+    size_t *off = mp__xmalloc(mp__xmul(n + 1, sizeof(size_t)));
+    off[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        off[i + 1] = off[i] + p->modules.v[i]->dependents.n;
+    uint32_t *out = mp__xmalloc(mp__xmul(off[n] ? off[n] : 1, sizeof(uint32_t)));
+    for (size_t i = 0; i < n; i++) {
+        const mp_module *m = p->modules.v[i];
+        for (size_t k = 0; k < m->dependents.n; k++)
+            out[off[i] + k] = (uint32_t)m->dependents.v[k];
+    }
+    *off_out = off;
+    return out;
+}
+
 static size_t *csr_after_successors(const mp_pipeline *p, size_t n, size_t **off_out)
 {
     size_t *off = mp__xcalloc(n + 1, sizeof(size_t));
@@ -82,9 +102,8 @@ static void critical_paths(mp_sched *s, const int64_t *expected)
     }
     while (head < tail) {
         size_t u = order[head++];
-        const mp_module *m = p->modules.v[u];
-        for (size_t k = 0; k < m->dependents.n; k++)
-            if (--indeg[m->dependents.v[k]] == 0) order[tail++] = m->dependents.v[k];
+        for (size_t k = s->dsucc_off[u]; k < s->dsucc_off[u + 1]; k++)
+            if (--indeg[s->dsucc[k]] == 0) order[tail++] = s->dsucc[k];
         for (size_t k = s->asucc_off[u]; k < s->asucc_off[u + 1]; k++)
             if (--indeg[s->asucc[k]] == 0) order[tail++] = s->asucc[k];
     }
@@ -99,10 +118,9 @@ static void critical_paths(mp_sched *s, const int64_t *expected)
     }
     for (size_t t = tail; t-- > 0;) {
         size_t u = order[t];
-        const mp_module *m = p->modules.v[u];
         int64_t best = 0;
-        for (size_t k = 0; k < m->dependents.n; k++)
-            if (s->cp[m->dependents.v[k]] > best) best = s->cp[m->dependents.v[k]];
+        for (size_t k = s->dsucc_off[u]; k < s->dsucc_off[u + 1]; k++)
+            if (s->cp[s->dsucc[k]] > best) best = s->cp[s->dsucc[k]];
         for (size_t k = s->asucc_off[u]; k < s->asucc_off[u + 1]; k++)
             if (s->cp[s->asucc[k]] > best) best = s->cp[s->asucc[k]];
         s->cp[u] = s->cp[u] + best > CP_MAX ? CP_MAX : s->cp[u] + best;
@@ -203,17 +221,15 @@ static void deps_done(mp_sched *s, size_t j)
 /* Successors of the modules that became terminal. */
 static void drain(mp_sched *s)
 {
-    const mp_pipeline *p = s->p;
     while (s->nprop) {
         size_t u = s->prop[--s->nprop];
-        const mp_module *m = p->modules.v[u];
         /* u counts in its dependents' wait_deps only when it will run. */
         uint8_t bad = (s->flags[u] & (SF_IN | SF_PLAN_SKIP)) == SF_IN &&
                               !mp__status_satisfies(s->status[u])
                           ? SF_DEP_BAD
                           : 0;
-        for (size_t k = 0; k < m->dependents.n; k++) {
-            size_t j = m->dependents.v[k];
+        for (size_t k = s->dsucc_off[u]; k < s->dsucc_off[u + 1]; k++) {
+            size_t j = s->dsucc[k];
             if (!(s->flags[j] & SF_IN) || s->status[j] != MP_STATUS_PENDING) continue;
             s->flags[j] |= bad;
             if (--s->wait_deps[j] == 0) deps_done(s, j);
@@ -244,9 +260,9 @@ static void stop_run(mp_sched *s, const char *reason)
             queue[tail++] = i;
     seeds = tail;
     while (head < tail) {
-        const mp_module *m = s->p->modules.v[queue[head]];
-        for (size_t k = 0; k < m->dependents.n; k++) {
-            size_t j = m->dependents.v[k];
+        size_t u = queue[head];
+        for (size_t k = s->dsucc_off[u]; k < s->dsucc_off[u + 1]; k++) {
+            size_t j = s->dsucc[k];
             if (!waiting(s, j) || (s->flags[j] & (SF_ALWAYS | SF_MARK))) continue;
             s->flags[j] |= SF_MARK;
             cause[j] = queue[head];
@@ -287,6 +303,7 @@ mp_sched *mp__sched_new(const mp_pipeline *p, const mp_plan *plan, const mp_sche
     s->dep_reason = mp__xcalloc(n1, sizeof(*s->dep_reason));
     s->prop = mp__xmalloc(mp__xmul(n1, sizeof(*s->prop)));
     s->asucc = csr_after_successors(p, n, &s->asucc_off);
+    s->dsucc = csr_dep_successors(p, n, &s->dsucc_off);
 
     for (size_t i = 0; i < n; i++) {
         const mp_module *m = p->modules.v[i];
@@ -338,6 +355,8 @@ void mp__sched_free(mp_sched *s)
     free(s->rank);
     free(s->asucc_off);
     free(s->asucc);
+    free(s->dsucc_off);
+    free(s->dsucc);
     free(s->woken_from);
     free(s->dep_reason);
     free(s->prop);

@@ -68,6 +68,8 @@ struct mp_sched {
     uint64_t *rank;        /* heap key: priority, then critical path */
     size_t *asucc_off;     /* reverse of `afters` (CSR) */
     size_t *asucc;
+    size_t *dsucc_off;     /* model `dependents` (CSR, a copy out of the modules) */
+    uint32_t *dsucc;
     size_t *res_off; /* resources each module holds while it runs (CSR) */
     uint32_t *res;
     sched_res *rs;
