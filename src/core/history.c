@@ -32,6 +32,9 @@ void mp__hist_clear(mp_history *h)
     h->a = mp__arena_new();
     h->order.v = NULL;
     h->order.n = h->order.cap = 0;
+    free(h->seen);
+    h->seen = NULL;
+    h->seen_p = NULL;
 }
 
 mp_hist_entry *mp__hist_find(const mp_history *h, const char *name, size_t len)
@@ -116,6 +119,7 @@ void mp__history_free(mp_history *h)
     if (!h) return;
     mp__strmap_release(&h->by_name);
     mp__arena_free(h->a);
+    free(h->seen);
     free(h->dir);
     free(h->path);
     free(h);
@@ -130,13 +134,26 @@ int mp__history_get(const mp_history *h, const char *name, int64_t *ms, int64_t 
     return 0;
 }
 
-void mp__history_expected(const mp_history *h, const mp_pipeline *p, int64_t *expected_ms)
+void mp__history_expected(mp_history *h, const mp_pipeline *p, int64_t *expected_ms)
 {
+    free(h->seen);
+    h->seen = mp__xcalloc(p->modules.n ? p->modules.n : 1, sizeof(*h->seen));
+    h->seen_p = p;
     for (size_t i = 0; i < p->modules.n; i++) {
         const char *name = p->modules.v[i]->name;
-        const mp_hist_entry *e = mp__hist_find(h, name, strlen(name));
+        mp_hist_entry *e = mp__hist_find(h, name, strlen(name));
+        h->seen[i] = e;
         expected_ms[i] = e ? e->ms : MP_HISTORY_UNKNOWN_MS;
     }
+}
+
+/* Fold ms into e's average. */
+static void fold(mp_hist_entry *e, int64_t ms)
+{
+    /* (old + ms + 1) / 2 without overflow */
+    int64_t old = e->ms;
+    e->ms = old / 2 + ms / 2 + ((old % 2) + (ms % 2) + 1) / 2;
+    if (e->runs < INT64_MAX) e->runs++;
 }
 
 void mp__history_record(mp_history *h, const char *name, int64_t ms)
@@ -145,10 +162,7 @@ void mp__history_record(mp_history *h, const char *name, int64_t ms)
     size_t len = strlen(name);
     mp_hist_entry *e = mp__hist_find(h, name, len);
     if (e) {
-        /* (old + ms + 1) / 2 without overflow */
-        int64_t old = e->ms;
-        e->ms = old / 2 + ms / 2 + ((old % 2) + (ms % 2) + 1) / 2;
-        if (e->runs < INT64_MAX) e->runs++;
+        fold(e, ms);
     } else if (mp__utf8_valid(name)) {
         /* A name that is not UTF-8 cannot be a JSON key: not recorded. */
         mp__hist_add(h, name, len, ms, 1);
@@ -157,10 +171,16 @@ void mp__history_record(mp_history *h, const char *name, int64_t ms)
 
 void mp__history_update(mp_history *h, const mp_pipeline *p, const mp_result *results)
 {
-    for (size_t i = 0; i < p->modules.n; i++)
-        if (results[i].status == MP_STATUS_SUCCEEDED ||
-            results[i].status == MP_STATUS_IGNORED_FAILURE)
+    mp_hist_entry **seen = h->seen_p == p ? h->seen : NULL;
+    for (size_t i = 0; i < p->modules.n; i++) {
+        if (results[i].status != MP_STATUS_SUCCEEDED &&
+            results[i].status != MP_STATUS_IGNORED_FAILURE)
+            continue;
+        if (seen && seen[i])
+            fold(seen[i], results[i].duration_ms < 0 ? 0 : results[i].duration_ms);
+        else
             mp__history_record(h, p->modules.v[i]->name, results[i].duration_ms);
+    }
 }
 
 /* Write h to a new temp file next to its path and rename it over the path.

@@ -56,8 +56,10 @@ mp_history *mp__history_load(const char *state_dir, mp_error *warning);
 void mp__history_free(mp_history *h);
 
 /* expected_ms[i] for each module i of validated p (p->modules.n entries):
- * its recorded average, or MP_HISTORY_UNKNOWN_MS. */
-void mp__history_expected(const mp_history *h, const mp_pipeline *p, int64_t *expected_ms);
+ * its recorded average, or MP_HISTORY_UNKNOWN_MS. h remembers the entries
+ * it found for p, for a later mp__history_update() of the same p (which
+ * must not have changed in between). */
+void mp__history_expected(mp_history *h, const mp_pipeline *p, int64_t *expected_ms);
 /* Fold one duration of module `name` into its average (negative = 0). */
 void mp__history_record(mp_history *h, const char *name, int64_t ms);
 /* Record every result of a run (results[i] for module i of p) that ended

@@ -29,6 +29,11 @@ struct mp_history {
     mp_arena *a;        /* names and entries */
     mp_strmap by_name;  /* name -> mp_hist_entry * */
     MP_VEC(mp_hist_entry *) order;
+    /* What mp__history_expected() found for each module of `seen_p` (NULL:
+     * unknown then), so mp__history_update() of that pipeline need not
+     * look every name up again. Heap; entries never move. */
+    const mp_pipeline *seen_p;
+    mp_hist_entry **seen;
 };
 
 /* Empty the table (after a file was found unusable half-way). */

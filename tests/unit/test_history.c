@@ -134,6 +134,14 @@ static void test_round_trip_and_average(void **state)
     rm_rf(t.root);
 }
 
+static size_t idx_of(const mp_pipeline *p, const char *name)
+{
+    for (size_t i = 0; i < p->modules.n; i++)
+        if (strcmp(p->modules.v[i]->name, name) == 0) return i;
+    fail_msg("no module %s", name);
+    return 0;
+}
+
 static void test_expected_and_update(void **state)
 {
     (void)state;
@@ -184,6 +192,19 @@ static void test_expected_and_update(void **state)
     }
     assert_int_equal(ms_of(h, "elsewhere", NULL), 42);
     assert_int_equal(mp__history_get(h, "c", NULL, NULL), MP_ENOENT);
+    /* an update after expected_ms (the entries it found are reused) folds
+     * into the same entries a record between the two changed */
+    mp__history_record(h, "a", 300); /* (100 + 300) / 2 */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(mods[i]->name, "c") == 0) r[i].status = MP_STATUS_SUCCEEDED; /* new now */
+    mp__history_update(h, p, r);
+    int64_t runs;
+    assert_int_equal(ms_of(h, "a", &runs), 150); /* (200 + 100) / 2 */
+    assert_int_equal(runs, 3);
+    assert_int_equal(ms_of(h, "t[os=linux]", &runs), 100 * (int64_t)(idx_of(p, "t[os=linux]") + 1));
+    assert_int_equal(runs, 2);
+    assert_int_equal(ms_of(h, "c", &runs), 100 * (int64_t)(idx_of(p, "c") + 1));
+    assert_int_equal(runs, 1);
     mp__history_free(h);
     free(exp);
     free(r);
