@@ -3,10 +3,10 @@
  * keys; the name tie-break is the module index, as modules are sorted by
  * name), column widths measured over all cells, and the table laid out
  * with two spaces between columns, left-aligned. Each cell is formatted
- * once, without printf but for a worker id: the measuring pass, in
- * pipeline order, keeps the text it formats for the writing pass, which
- * copies it into the output grown once (100,000 rows: a few hundredths of
- * a second).
+ * twice, without printf but for a worker id: by the measuring pass, in
+ * pipeline order, and by the writing pass straight into the output, which
+ * mp__summary_write() hands to write(2) every 64 KiB (100,000 rows: a few
+ * hundredths of a second, in a small buffer).
  */
 #include "output/summary.h"
 
@@ -130,16 +130,28 @@ static size_t cells_of(const mp_run *run, size_t i, char *o, size_t len[NCOLS])
     return (size_t)(o - start);
 }
 
-/* A module's row, measured in the first pass: its name, where its cells
- * 1.. start in the cell text, each cell's length, and the columns of the
- * two cells that can be wider in bytes than on screen (the name; the
- * instance with a worker). */
-typedef struct row_ref {
+/* A module's name, measured in the first pass. */
+typedef struct name_ref {
     const char *name;
-    size_t off;
-    size_t name_len, name_cols, inst_cols;
-    uint8_t len[NCOLS]; /* len[0] unused: names can be long */
-} row_ref;
+    uint32_t len, cols;
+} name_ref;
+
+/* Where the summary goes: sb, which mp__summary_write() empties into fd
+ * (>= 0) whenever it holds SPILL bytes, so 100,000 rows never sit in
+ * memory at once. */
+#define SPILL (64 * 1024)
+typedef struct sum_out {
+    mp_strbuf *sb;
+    int fd;
+    int err; /* errno of the first failed write */
+} sum_out;
+
+static void spill(sum_out *out, size_t at_least)
+{
+    if (out->fd < 0 || out->sb->len < at_least) return;
+    if (!out->err) out->err = mp__write_all(out->fd, out->sb->buf, out->sb->len);
+    mp__strbuf_reset(out->sb);
+}
 
 /* At o: s (len bytes, cols columns wide), then padding up to width and
  * the two spaces between columns, unless it is the last column. */
@@ -154,66 +166,71 @@ static char *put_cell(char *o, const char *s, size_t len, size_t cols, size_t wi
     return o;
 }
 
-/* Every cell is formatted once: the first pass, in pipeline order (memory
- * order), keeps the text of all cells and measures the columns; the
- * second lays the rows out in `order` straight into sb, grown once. Cell
- * 0 is the module's name, not copied. */
+/* Columns of the instance cell (the only one of cells 1.. that can hold
+ * more than ASCII: a worker id). */
+static size_t inst_cols(const char *cells, const size_t len[NCOLS])
+{
+    return mp__utf8_cols(cells + len[1] + len[2], len[3]);
+}
+
+/* Two passes: the first, in pipeline order (memory order), formats every
+ * row's cells to measure the columns and keeps only the names' sizes; the
+ * second formats each row again (no printf: cheap) straight into the
+ * output, in `order`. */
 static void add_table(const mp_pipeline *p, const mp_run *run, const row_key *order,
-                      mp_strbuf *sb)
+                      sum_out *out)
 {
     size_t width[NCOLS];
     for (int k = 0; k < NCOLS; k++)
         width[k] = strlen(headings[k]);
-    row_ref *refs = mp__xcalloc(run->n ? run->n : 1, sizeof(*refs));
-    mp_strbuf text = MP_STRBUF_INIT;
-    size_t extra = 0; /* bytes beyond columns, over all rows */
+    name_ref *names = mp__xcalloc(run->n ? run->n : 1, sizeof(*names));
+    char cells[NCOLS * CELL_MAX];
+    size_t len[NCOLS];
     for (size_t i = 0; i < run->n; i++) {
-        size_t len[NCOLS];
-        row_ref *ref = &refs[i];
-        mp__strbuf_grow(&text, NCOLS * CELL_MAX);
-        ref->off = text.len;
-        text.len += cells_of(run, i, text.buf + text.len, len);
-        ref->name = p->modules.v[i]->name;
-        ref->name_len = strlen(ref->name);
-        ref->name_cols = mp__utf8_cols(ref->name, ref->name_len);
-        ref->inst_cols = mp__utf8_cols(text.buf + ref->off + len[1] + len[2], len[3]);
-        extra += ref->name_len - ref->name_cols + len[3] - ref->inst_cols;
-        if (ref->name_cols > width[0]) width[0] = ref->name_cols;
+        name_ref *nr = &names[i];
+        nr->name = p->modules.v[i]->name;
+        size_t nl = strlen(nr->name);
+        if (nl > UINT32_MAX) nl = UINT32_MAX; /* never: names are short */
+        nr->len = (uint32_t)nl;
+        nr->cols = (uint32_t)mp__utf8_cols(nr->name, nl);
+        if (nr->cols > width[0]) width[0] = nr->cols;
+        cells_of(run, i, cells, len);
         for (int k = 1; k < NCOLS; k++) {
-            ref->len[k] = (uint8_t)len[k];
-            size_t cols = k == 3 ? ref->inst_cols : len[k];
+            size_t cols = k == 3 ? inst_cols(cells, len) : len[k];
             if (cols > width[k]) width[k] = cols;
         }
     }
-    for (int k = 0; k < NCOLS; k++) {
-        size_t len = strlen(headings[k]);
-        mp__strbuf_grow(sb, width[k] + 2);
-        char *o = put_cell(sb->buf + sb->len, headings[k], len, len, width[k], k == NCOLS - 1);
-        sb->len = (size_t)(o - sb->buf);
-    }
-    mp__strbuf_addch(sb, '\n');
-    /* Each row takes at most the widths, the separators and a newline,
-     * plus the bytes its cells have beyond their columns. */
+    mp_strbuf *sb = out->sb;
+    /* A row takes at most the widths, the separators and a newline, plus
+     * the bytes of its name and instance beyond their columns. */
     size_t line = 2 * NCOLS + 1;
     for (int k = 0; k < NCOLS; k++)
         line += width[k];
-    mp__strbuf_grow(sb, mp__xmul(run->n, line) + extra);
+    mp__strbuf_grow(sb, line);
     char *o = sb->buf + sb->len;
+    for (int k = 0; k < NCOLS; k++) {
+        size_t hl = strlen(headings[k]);
+        o = put_cell(o, headings[k], hl, hl, width[k], k == NCOLS - 1);
+    }
+    *o++ = '\n';
+    sb->len = (size_t)(o - sb->buf);
     for (size_t r = 0; r < run->n; r++) {
-        const row_ref *ref = &refs[order[r].idx];
-        const char *c = text.buf + ref->off;
-        o = put_cell(o, ref->name, ref->name_len, ref->name_cols, width[0], 0);
+        const name_ref *nr = &names[order[r].idx];
+        cells_of(run, order[r].idx, cells, len);
+        size_t ic = inst_cols(cells, len);
+        mp__strbuf_grow(sb, line + (nr->len - nr->cols) + (len[3] - ic));
+        o = put_cell(sb->buf + sb->len, nr->name, nr->len, nr->cols, width[0], 0);
+        const char *c = cells;
         for (int k = 1; k < NCOLS; k++) {
-            o = put_cell(o, c, ref->len[k], k == 3 ? ref->inst_cols : ref->len[k], width[k],
-                         k == NCOLS - 1);
-            c += ref->len[k];
+            o = put_cell(o, c, len[k], k == 3 ? ic : len[k], width[k], k == NCOLS - 1);
+            c += len[k];
         }
         *o++ = '\n';
+        sb->len = (size_t)(o - sb->buf);
+        spill(out, SPILL);
     }
-    sb->len = (size_t)(o - sb->buf);
     sb->buf[sb->len] = '\0';
-    mp__strbuf_release(&text);
-    free(refs);
+    free(names);
 }
 
 /* The last TAIL_LINES lines of tail, each as "  | line". */
@@ -285,7 +302,7 @@ static void add_totals(const mp_run *run, const mp_metrics *m, mp_strbuf *sb)
     mp__strbuf_addch(sb, '\n');
 }
 
-void mp__summary_format(const mp_pipeline *p, const mp_run *run, mp_strbuf *sb)
+static void format(const mp_pipeline *p, const mp_run *run, sum_out *out)
 {
     if (run->n >= UINT32_MAX) mp__die("summary: too many modules (%zu)", run->n);
     row_key *order = mp__xcalloc(run->n ? run->n : 1, sizeof(*order));
@@ -299,17 +316,24 @@ void mp__summary_format(const mp_pipeline *p, const mp_run *run, mp_strbuf *sb)
 
     mp_metrics m;
     mp__metrics_compute(run, &m);
-    add_table(p, run, order, sb);
-    add_failures(p, run, order, sb);
-    add_totals(run, &m, sb);
+    add_table(p, run, order, out);
+    add_failures(p, run, order, out->sb);
+    add_totals(run, &m, out->sb);
     free(order);
+}
+
+void mp__summary_format(const mp_pipeline *p, const mp_run *run, mp_strbuf *sb)
+{
+    sum_out out = {.sb = sb, .fd = -1};
+    format(p, run, &out);
 }
 
 int mp__summary_write(int fd, const mp_pipeline *p, const mp_run *run)
 {
     mp_strbuf sb = MP_STRBUF_INIT;
-    mp__summary_format(p, run, &sb);
-    int e = mp__write_all(fd, sb.buf, sb.len);
+    sum_out out = {.sb = &sb, .fd = fd};
+    format(p, run, &out);
+    spill(&out, 0);
     mp__strbuf_release(&sb);
-    return e ? MP_EIO : 0;
+    return out.err ? MP_EIO : 0;
 }

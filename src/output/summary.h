@@ -25,7 +25,8 @@
  * line says "interrupted by SIGINT" when a signal stopped the run.
  *
  * Text in results is already masked by the engine; nothing is masked here.
- * The summary is written with one write(2) loop.
+ * mp__summary_write() writes it in pieces of about 64 KiB, each with one
+ * write(2) loop, as it formats the rows.
  */
 #ifndef MP_OUTPUT_SUMMARY_H
 #define MP_OUTPUT_SUMMARY_H

@@ -14,6 +14,7 @@
 #include "output/summary.h"
 #include "output_fixture.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #define T0 1000000
@@ -161,6 +162,54 @@ static void test_cells_and_widths(void **state)
     mp_pipeline_free(p);
 }
 
+/* A summary larger than the write buffer: written in pieces, the file
+ * holds exactly what mp__summary_format() makes; a write that fails is
+ * MP_EIO. */
+static void test_large_summary_written_in_pieces(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    char **names = calloc(N + 1, sizeof(*names));
+    assert_non_null(names);
+    for (int k = 0; k < N; k++) {
+        names[k] = malloc(16);
+        snprintf(names[k], 16, "m%05d", k);
+    }
+    mp_pipeline *p = ofx_pipeline("big", (const char *const *)names);
+    mp_run run;
+    ofx_run_init(&run, p, T0);
+    run.ended_at = T0 + 90000;
+    for (size_t i = 0; i < N; i++) {
+        if (i % 7 == 3)
+            ofx_not_run(&run, i, MP_STATUS_SKIPPED, "x");
+        else
+            ofx_ran(&run, i, i % 11 == 5 ? MP_STATUS_FAILED : MP_STATUS_SUCCEEDED, 0,
+                    T0 + (int64_t)(i * 37 % 2000), T0 + (int64_t)(i * 37 % 2000) + 65000);
+    }
+    mp_strbuf sb = MP_STRBUF_INIT;
+    mp__summary_format(p, &run, &sb);
+    assert_true(sb.len > 4 * 64 * 1024);
+    int fd = ofx_fd();
+    assert_int_equal(mp__summary_write(fd, p, &run), 0);
+    size_t len;
+    char *got = ofx_slurp(fd, &len);
+    assert_int_equal(len, sb.len);
+    assert_memory_equal(got, sb.buf, len);
+    free(got);
+    close(fd);
+    /* the first failed write is remembered, the rest is not attempted */
+    int devnull = open("/dev/null", O_RDONLY);
+    assert_true(devnull >= 0);
+    assert_int_equal(mp__summary_write(devnull, p, &run), MP_EIO);
+    close(devnull);
+    mp__strbuf_release(&sb);
+    ofx_run_free(&run);
+    mp_pipeline_free(p);
+    for (int k = 0; k < N; k++)
+        free(names[k]);
+    free(names);
+}
+
 static void test_metrics_peak_from_intervals(void **state)
 {
     (void)state;
@@ -197,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_order_failures_first_then_start),
         cmocka_unit_test(test_tail_limited_and_interrupted),
         cmocka_unit_test(test_cells_and_widths),
+        cmocka_unit_test(test_large_summary_written_in_pieces),
         cmocka_unit_test(test_metrics_peak_from_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
