@@ -130,9 +130,11 @@ static size_t cells_of(const mp_run *run, size_t i, char *o, size_t len[NCOLS])
     return (size_t)(o - start);
 }
 
-/* A module's name, measured in the first pass. */
+/* A module's name, measured and copied in the first pass: the second
+ * reads it from one small array in row order, not from the modules spread
+ * over the pipeline's memory. */
 typedef struct name_ref {
-    const char *name;
+    size_t off;
     uint32_t len, cols;
 } name_ref;
 
@@ -184,15 +186,18 @@ static void add_table(const mp_pipeline *p, const mp_run *run, const row_key *or
     for (int k = 0; k < NCOLS; k++)
         width[k] = strlen(headings[k]);
     name_ref *names = mp__xcalloc(run->n ? run->n : 1, sizeof(*names));
+    mp_strbuf text = MP_STRBUF_INIT; /* the names, one after the other */
     char cells[NCOLS * CELL_MAX];
     size_t len[NCOLS];
     for (size_t i = 0; i < run->n; i++) {
         name_ref *nr = &names[i];
-        nr->name = p->modules.v[i]->name;
-        size_t nl = strlen(nr->name);
+        const char *name = p->modules.v[i]->name;
+        size_t nl = strlen(name);
         if (nl > UINT32_MAX) nl = UINT32_MAX; /* never: names are short */
+        nr->off = text.len;
         nr->len = (uint32_t)nl;
-        nr->cols = (uint32_t)mp__utf8_cols(nr->name, nl);
+        nr->cols = (uint32_t)mp__utf8_cols(name, nl);
+        mp__strbuf_add(&text, name, nl);
         if (nr->cols > width[0]) width[0] = nr->cols;
         cells_of(run, i, cells, len);
         for (int k = 1; k < NCOLS; k++) {
@@ -219,7 +224,7 @@ static void add_table(const mp_pipeline *p, const mp_run *run, const row_key *or
         cells_of(run, order[r].idx, cells, len);
         size_t ic = inst_cols(cells, len);
         mp__strbuf_grow(sb, line + (nr->len - nr->cols) + (len[3] - ic));
-        o = put_cell(sb->buf + sb->len, nr->name, nr->len, nr->cols, width[0], 0);
+        o = put_cell(sb->buf + sb->len, text.buf + nr->off, nr->len, nr->cols, width[0], 0);
         const char *c = cells;
         for (int k = 1; k < NCOLS; k++) {
             o = put_cell(o, c, len[k], k == 3 ? ic : len[k], width[k], k == NCOLS - 1);
@@ -230,6 +235,7 @@ static void add_table(const mp_pipeline *p, const mp_run *run, const row_key *or
         spill(out, SPILL);
     }
     sb->buf[sb->len] = '\0';
+    mp__strbuf_release(&text);
     free(names);
 }
 
