@@ -8,6 +8,7 @@
  */
 #include "core/outputs.h"
 #include "core/ctx.h"
+#include "core/strmap.h"
 #include "core/xalloc.h"
 
 #include <errno.h>
@@ -161,16 +162,29 @@ void mp__outputs_set(mp_arena *a, mp_kv_vec *out, const char *key, size_t klen, 
     MP_VEC_PUSH(a, out, kv);
 }
 
+/* Reading a file indexes the keys, so a module writing many outputs costs
+ * linear time (mp__outputs_set scans: it serves the few set through a
+ * context). The index maps a key to its position + 1 in out. */
 typedef struct file_parse {
     mp_arena *a;
     mp_kv_vec *out;
     mp_strbuf *problems;
+    mp_strmap index;
 } file_parse;
 
 static void file_output(const char *key, size_t klen, const char *value, size_t vlen, void *data)
 {
     file_parse *fp = data;
-    mp__outputs_set(fp->a, fp->out, key, klen, value, vlen);
+    uintptr_t at = (uintptr_t)mp__strmap_getn(&fp->index, key, klen);
+    if (at) {
+        fp->out->v[at - 1].value.s = mp__arena_strndup(fp->a, value, vlen);
+        return;
+    }
+    mp_kv kv = {{0}, {0}};
+    kv.key.s = mp__arena_strndup(fp->a, key, klen);
+    kv.value.s = mp__arena_strndup(fp->a, value, vlen);
+    MP_VEC_PUSH(fp->a, fp->out, kv);
+    mp__strmap_put(&fp->index, kv.key.s, (void *)(uintptr_t)fp->out->n);
 }
 
 static void file_problem(unsigned line, const char *msg, void *data)
@@ -226,8 +240,11 @@ int mp__outputs_read_file(const char *path, mp_arena *a, mp_kv_vec *out, mp_strb
             const char *nl = memrchr(buf, '\n', len);
             len = nl ? (size_t)(nl - buf) + 1 : 0;
         }
-        file_parse fp = {a, out, problems};
+        file_parse fp = {a, out, problems, MP_STRMAP_INIT};
+        for (size_t i = 0; i < out->n; i++)
+            mp__strmap_put(&fp.index, out->v[i].key.s, (void *)(uintptr_t)(i + 1));
         rc = (int)mp__outputs_parse(buf, len, file_output, file_problem, &fp);
+        mp__strmap_release(&fp.index);
         if (too_big) {
             if (problems)
                 mp__strbuf_addf(problems,

@@ -296,7 +296,9 @@ static void test_validate_10000_modules(void **state)
     assert_int_equal(rc, 0);
     assert_int_equal(mp_pipeline_module_count(p), N);
     print_message("validated %d modules (~%d edges each) in %.3f s\n", N, EDGES, t1 - t0);
-    assert_true(t1 - t0 < 2.0);
+    /* ~0.2 s in a release build; the bound only catches a quadratic walk
+     * (sanitizers on a loaded machine are 10-25x slower). */
+    assert_true(t1 - t0 < (MODPIPE_TEST_SANITIZED ? 30.0 : 2.0));
     size_t *order = malloc(N * sizeof(size_t));
     assert_int_equal(mp__graph_topo(p, order), 0);
     free(order);
