@@ -88,10 +88,14 @@ static inline int ts_ready(ts_server *s)
     for (int i = 0; i < 200; i++) {
         int st;
         if (waitpid(s->pid, &st, WNOHANG) == s->pid) return 0;
-        redisReply *r = ts_cmd(s->port, "PING");
-        int ok = r && r->type == REDIS_REPLY_STATUS;
+        /* ready = answers and is our process (another test's server
+         * may hold the port, and ours then exits) */
+        redisReply *r = ts_cmd(s->port, "INFO server");
+        char want[32];
+        snprintf(want, sizeof want, "process_id:%d\r", (int)s->pid);
+        int ours = r && r->type == REDIS_REPLY_STRING && strstr(r->str, want);
         freeReplyObject(r);
-        if (ok) return 1;
+        if (ours) return 1;
         struct timespec ts = {0, 25 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -115,9 +119,14 @@ static inline void ts_start(ts_server *s)
         perror("mkdtemp");
         exit(1);
     }
-    srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    static unsigned seed;
+    if (!seed) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        seed = (unsigned)getpid() * 2654435761u ^ (unsigned)now.tv_nsec;
+    }
     for (int tries = 0; tries < 10; tries++) {
-        s->port = 20000 + rand() % 12000;
+        s->port = 20000 + (int)(rand_r(&seed) % 12000);
         ts_spawn(s);
         if (ts_ready(s)) {
             snprintf(s->url, sizeof s->url, "redis://127.0.0.1:%d/0", s->port);
