@@ -46,60 +46,85 @@
 #define DEFAULT_EXPECTED_MS 1000
 #define CP_MAX              ((int64_t)1 << 60)
 
-/* The dependents of every module (model `dependents`) as one array
- * (CSR): the walks below go over successors in an order unrelated to the
- * modules' places in memory, and a module struct is large; this keeps
- * them in two small arrays. */
-static uint32_t *csr_dep_successors(const mp_pipeline *p, size_t n, size_t **off_out)
-{
-    size_t *off = mp__xmalloc(mp__xmul(n + 1, sizeof(size_t)));
-    off[0] = 0;
-    for (size_t i = 0; i < n; i++)
-        off[i + 1] = off[i] + p->modules.v[i]->dependents.n;
-    uint32_t *out = mp__xmalloc(mp__xmul(off[n] ? off[n] : 1, sizeof(uint32_t)));
-    for (size_t i = 0; i < n; i++) {
-        const mp_module *m = p->modules.v[i];
-        for (size_t k = 0; k < m->dependents.n; k++)
-            out[off[i] + k] = (uint32_t)m->dependents.v[k];
-    }
-    *off_out = off;
-    return out;
-}
-
-static size_t *csr_after_successors(const mp_pipeline *p, size_t n, size_t **off_out)
-{
-    size_t *off = mp__xcalloc(n + 1, sizeof(size_t));
-    for (size_t i = 0; i < n; i++) {
-        const mp_module *m = p->modules.v[i];
-        for (size_t k = 0; k < m->afters.n; k++)
-            off[m->afters.v[k] + 1]++;
-    }
-    for (size_t i = 0; i < n; i++)
-        off[i + 1] += off[i];
-    size_t *out = mp__xmalloc(mp__xmul(off[n] ? off[n] : 1, sizeof(size_t)));
-    size_t *fill = mp__xmalloc(mp__xmul(n ? n : 1, sizeof(size_t)));
-    memcpy(fill, off, n * sizeof(size_t));
-    for (size_t i = 0; i < n; i++) {
-        const mp_module *m = p->modules.v[i];
-        for (size_t k = 0; k < m->afters.n; k++)
-            out[fill[m->afters.v[k]]++] = i;
-    }
-    free(fill);
-    *off_out = off;
-    return out;
-}
-
-static void critical_paths(mp_sched *s, const int64_t *expected)
+/* One pass over the modules (a module struct is large and the walks below
+ * go over successors in an order unrelated to the modules' places in
+ * memory): the flags, the dependents (model `dependents`) as one array
+ * (CSR), the reverse of `afters` (CSR), each module's in-degree and
+ * priority. */
+static void read_modules(mp_sched *s, const mp_plan *plan, uint32_t *indeg, uint8_t *prio)
 {
     const mp_pipeline *p = s->p;
-    size_t n = s->n, head = 0, tail = 0;
-    size_t *order = mp__xmalloc(mp__xmul(n ? n : 1, sizeof(size_t)));
-    uint32_t *indeg = mp__xcalloc(n ? n : 1, sizeof(uint32_t));
+    size_t n = s->n, cap = n ? 4 * n : 1, ne = 0, na = 0, capa = 0;
+    s->dsucc_off = mp__xmalloc(mp__xmul(n + 1, sizeof(size_t)));
+    s->dsucc = mp__xmalloc(mp__xmul(cap, sizeof(uint32_t)));
+    s->asucc_off = mp__xcalloc(n + 1, sizeof(size_t));
+    uint32_t(*after_edges)[2] = NULL; /* (after, module) */
+    s->dsucc_off[0] = 0;
     for (size_t i = 0; i < n; i++) {
         const mp_module *m = p->modules.v[i];
+        mp_plan_state ps = plan->entries[i].state;
+        sched_mod *sm = &s->mod[i];
+        sm->status = MP_STATUS_PENDING;
+        if (ps != MP_PLAN_EXCLUDED) sm->flags |= SF_IN, s->in_run++;
+        if (ps == MP_PLAN_SKIP) sm->flags |= SF_PLAN_SKIP;
+        if (m->always_run) sm->flags |= SF_ALWAYS;
+        if (m->exclusive) sm->flags |= SF_EXCL;
+        prio[i] = (uint8_t)m->priority;
         indeg[i] = (uint32_t)(m->deps.n + m->afters.n);
-        if (!indeg[i]) order[tail++] = i;
+        if (ne + m->dependents.n > cap) {
+            while (ne + m->dependents.n > cap)
+                cap *= 2;
+            s->dsucc = mp__xrealloc(s->dsucc, mp__xmul(cap, sizeof(uint32_t)));
+        }
+        for (size_t k = 0; k < m->dependents.n; k++)
+            s->dsucc[ne++] = (uint32_t)m->dependents.v[k];
+        s->dsucc_off[i + 1] = ne;
+        for (size_t k = 0; k < m->afters.n; k++) {
+            if (na == capa) {
+                capa = capa ? 2 * capa : 64;
+                after_edges = mp__xrealloc(after_edges, mp__xmul(capa, sizeof(*after_edges)));
+            }
+            after_edges[na][0] = (uint32_t)m->afters.v[k];
+            after_edges[na++][1] = (uint32_t)i;
+            s->asucc_off[m->afters.v[k] + 1]++;
+        }
     }
+    for (size_t i = 0; i < n; i++)
+        s->asucc_off[i + 1] += s->asucc_off[i];
+    s->asucc = mp__xmalloc(mp__xmul(na ? na : 1, sizeof(uint32_t)));
+    size_t *fill = mp__xmalloc(mp__xmul(n ? n : 1, sizeof(size_t)));
+    if (n) memcpy(fill, s->asucc_off, n * sizeof(size_t));
+    for (size_t e = 0; e < na; e++) /* in module order, as a pass over modules would */
+        s->asucc[fill[after_edges[e][0]]++] = after_edges[e][1];
+    free(fill);
+    free(after_edges);
+}
+
+/* Predecessors that will run, counted from the successor arrays: plan
+ * skips are terminal now, and excluded modules never run. */
+static void count_waits(mp_sched *s)
+{
+    for (size_t u = 0; u < s->n; u++) {
+        if ((s->mod[u].flags & (SF_IN | SF_PLAN_SKIP)) != SF_IN) continue;
+        for (size_t k = s->dsucc_off[u]; k < s->dsucc_off[u + 1]; k++) {
+            sched_mod *j = &s->mod[s->dsucc[k]];
+            if ((j->flags & (SF_IN | SF_PLAN_SKIP)) == SF_IN) j->wait_deps++;
+        }
+        for (size_t k = s->asucc_off[u]; k < s->asucc_off[u + 1]; k++) {
+            sched_mod *j = &s->mod[s->asucc[k]];
+            if ((j->flags & (SF_IN | SF_PLAN_SKIP)) == SF_IN) j->wait_afters++;
+        }
+    }
+}
+
+/* indeg (consumed) and prio from read_modules(). */
+static void critical_paths(mp_sched *s, const int64_t *expected, uint32_t *indeg,
+                           const uint8_t *prio)
+{
+    size_t n = s->n, head = 0, tail = 0;
+    size_t *order = mp__xmalloc(mp__xmul(n ? n : 1, sizeof(size_t)));
+    for (size_t i = 0; i < n; i++)
+        if (!indeg[i]) order[tail++] = i;
     while (head < tail) {
         size_t u = order[head++];
         for (size_t k = s->dsucc_off[u]; k < s->dsucc_off[u + 1]; k++)
@@ -109,7 +134,7 @@ static void critical_paths(mp_sched *s, const int64_t *expected)
     }
     for (size_t i = 0; i < n; i++) {
         int64_t e = 0;
-        if ((s->flags[i] & SF_IN) && !(s->flags[i] & SF_PLAN_SKIP)) {
+        if ((s->mod[i].flags & SF_IN) && !(s->mod[i].flags & SF_PLAN_SKIP)) {
             e = expected ? expected[i] : DEFAULT_EXPECTED_MS;
             if (e < 0) e = 0;
             if (e > CP_MAX) e = CP_MAX;
@@ -126,9 +151,8 @@ static void critical_paths(mp_sched *s, const int64_t *expected)
         s->cp[u] = s->cp[u] + best > CP_MAX ? CP_MAX : s->cp[u] + best;
     }
     for (size_t i = 0; i < n; i++)
-        s->rank[i] = ((uint64_t)p->modules.v[i]->priority << 61) | (uint64_t)s->cp[i];
+        s->rank[i] = ((uint64_t)prio[i] << 61) | (uint64_t)s->cp[i];
     free(order);
-    free(indeg);
 }
 
 static void settled_push(mp_sched *s, size_t i, mp_status st, const char *reason)
@@ -144,7 +168,7 @@ static void settled_push(mp_sched *s, size_t i, mp_status st, const char *reason
 /* Module i (pending, never started) ends with st. */
 static void settle(mp_sched *s, size_t i, mp_status st, const char *reason)
 {
-    s->status[i] = st;
+    s->mod[i].status = st;
     s->terminal++;
     settled_push(s, i, st, reason);
     mp__sched_forget(s, i);
@@ -156,7 +180,7 @@ static const char *dep_reason(mp_sched *s, size_t u)
 {
     if (s->dep_reason[u]) return s->dep_reason[u];
     const char *name = s->p->modules.v[u]->name, *what;
-    switch (s->status[u]) {
+    switch (s->mod[u].status) {
     case MP_STATUS_SKIPPED:
         what = "was skipped";
         break;
@@ -186,12 +210,12 @@ static void deps_done(mp_sched *s, size_t j)
     long fail = -1, skip = -1;
     /* Every counted dependency ended through drain(), which flags j when
      * one did not satisfy it: without the flag the scan finds nothing. */
-    if (s->flags[j] & SF_DEP_BAD) {
+    if (s->mod[j].flags & SF_DEP_BAD) {
         const mp_module *m = s->p->modules.v[j];
         for (size_t k = 0; k < m->deps.n && fail < 0; k++) {
             size_t u = m->deps.v[k];
-            if (!(s->flags[u] & SF_IN) || (s->flags[u] & SF_PLAN_SKIP)) continue;
-            mp_status st = s->status[u];
+            if (!(s->mod[u].flags & SF_IN) || (s->mod[u].flags & SF_PLAN_SKIP)) continue;
+            mp_status st = s->mod[u].status;
             if (mp__status_satisfies(st)) continue;
             if (st == MP_STATUS_SKIPPED) {
                 if (skip < 0) skip = (long)u;
@@ -200,7 +224,7 @@ static void deps_done(mp_sched *s, size_t j)
             }
         }
     }
-    if (!(s->flags[j] & SF_ALWAYS)) {
+    if (!(s->mod[j].flags & SF_ALWAYS)) {
         if (fail >= 0) {
             settle(s, j, MP_STATUS_DEPENDENCY_FAILED, dep_reason(s, (size_t)fail));
             return;
@@ -214,8 +238,8 @@ static void deps_done(mp_sched *s, size_t j)
             return;
         }
     }
-    s->flags[j] |= SF_DEPS_OK;
-    if (s->wait_afters[j] == 0) mp__sched_push_ready(s, j);
+    s->mod[j].flags |= SF_DEPS_OK;
+    if (s->mod[j].wait_afters == 0) mp__sched_push_ready(s, j);
 }
 
 /* Successors of the modules that became terminal. */
@@ -224,27 +248,27 @@ static void drain(mp_sched *s)
     while (s->nprop) {
         size_t u = s->prop[--s->nprop];
         /* u counts in its dependents' wait_deps only when it will run. */
-        uint8_t bad = (s->flags[u] & (SF_IN | SF_PLAN_SKIP)) == SF_IN &&
-                              !mp__status_satisfies(s->status[u])
+        uint8_t bad = (s->mod[u].flags & (SF_IN | SF_PLAN_SKIP)) == SF_IN &&
+                              !mp__status_satisfies(s->mod[u].status)
                           ? SF_DEP_BAD
                           : 0;
         for (size_t k = s->dsucc_off[u]; k < s->dsucc_off[u + 1]; k++) {
             size_t j = s->dsucc[k];
-            if (!(s->flags[j] & SF_IN) || s->status[j] != MP_STATUS_PENDING) continue;
-            s->flags[j] |= bad;
-            if (--s->wait_deps[j] == 0) deps_done(s, j);
+            if (!(s->mod[j].flags & SF_IN) || s->mod[j].status != MP_STATUS_PENDING) continue;
+            s->mod[j].flags |= bad;
+            if (--s->mod[j].wait_deps == 0) deps_done(s, j);
         }
         for (size_t k = s->asucc_off[u]; k < s->asucc_off[u + 1]; k++) {
             size_t j = s->asucc[k];
-            if (!(s->flags[j] & SF_IN) || s->status[j] != MP_STATUS_PENDING) continue;
-            if (--s->wait_afters[j] == 0 && (s->flags[j] & SF_DEPS_OK)) mp__sched_push_ready(s, j);
+            if (!(s->mod[j].flags & SF_IN) || s->mod[j].status != MP_STATUS_PENDING) continue;
+            if (--s->mod[j].wait_afters == 0 && (s->mod[j].flags & SF_DEPS_OK)) mp__sched_push_ready(s, j);
         }
     }
 }
 
 static bool waiting(const mp_sched *s, size_t j)
 {
-    return (s->flags[j] & SF_IN) && s->status[j] == MP_STATUS_PENDING;
+    return (s->mod[j].flags & SF_IN) && s->mod[j].status == MP_STATUS_PENDING;
 }
 
 static void stop_run(mp_sched *s, const char *reason)
@@ -255,16 +279,16 @@ static void stop_run(mp_sched *s, const char *reason)
     size_t *queue = mp__xmalloc(mp__xmul(n ? n : 1, sizeof(size_t)));
     size_t *cause = mp__xmalloc(mp__xmul(n ? n : 1, sizeof(size_t)));
     for (size_t i = 0; i < n; i++)
-        if ((s->flags[i] & SF_IN) && mp__status_terminal(s->status[i]) &&
-            mp__status_is_failure(s->status[i]))
+        if ((s->mod[i].flags & SF_IN) && mp__status_terminal(s->mod[i].status) &&
+            mp__status_is_failure(s->mod[i].status))
             queue[tail++] = i;
     seeds = tail;
     while (head < tail) {
         size_t u = queue[head];
         for (size_t k = s->dsucc_off[u]; k < s->dsucc_off[u + 1]; k++) {
             size_t j = s->dsucc[k];
-            if (!waiting(s, j) || (s->flags[j] & (SF_ALWAYS | SF_MARK))) continue;
-            s->flags[j] |= SF_MARK;
+            if (!waiting(s, j) || (s->mod[j].flags & (SF_ALWAYS | SF_MARK))) continue;
+            s->mod[j].flags |= SF_MARK;
             cause[j] = queue[head];
             queue[tail++] = j;
         }
@@ -272,11 +296,11 @@ static void stop_run(mp_sched *s, const char *reason)
     }
     for (size_t q = seeds; q < tail; q++) {
         size_t j = queue[q];
-        s->flags[j] &= (uint8_t)~SF_MARK;
+        s->mod[j].flags &= (uint8_t)~SF_MARK;
         settle(s, j, MP_STATUS_DEPENDENCY_FAILED, dep_reason(s, cause[j]));
     }
     for (size_t j = 0; j < n; j++)
-        if (waiting(s, j) && !(s->flags[j] & SF_ALWAYS)) settle(s, j, MP_STATUS_CANCELLED, reason);
+        if (waiting(s, j) && !(s->mod[j].flags & SF_ALWAYS)) settle(s, j, MP_STATUS_CANCELLED, reason);
     free(queue);
     free(cause);
 }
@@ -293,50 +317,33 @@ mp_sched *mp__sched_new(const mp_pipeline *p, const mp_plan *plan, const mp_sche
     s->n = n;
     s->on_failure = o ? o->on_failure : MP_ON_FAILURE_STOP;
     s->arena = mp__arena_new();
-    s->status = mp__xcalloc(n1, sizeof(*s->status));
-    s->flags = mp__xcalloc(n1, sizeof(*s->flags));
-    s->wait_deps = mp__xcalloc(n1, sizeof(*s->wait_deps));
-    s->wait_afters = mp__xcalloc(n1, sizeof(*s->wait_afters));
+    s->mod = mp__xcalloc(n1, sizeof(*s->mod));
     s->cp = mp__xcalloc(n1, sizeof(*s->cp));
     s->rank = mp__xcalloc(n1, sizeof(*s->rank));
     s->woken_from = mp__xmalloc(mp__xmul(n1, sizeof(*s->woken_from)));
     s->dep_reason = mp__xcalloc(n1, sizeof(*s->dep_reason));
     s->prop = mp__xmalloc(mp__xmul(n1, sizeof(*s->prop)));
-    s->asucc = csr_after_successors(p, n, &s->asucc_off);
-    s->dsucc = csr_dep_successors(p, n, &s->dsucc_off);
-
-    for (size_t i = 0; i < n; i++) {
-        const mp_module *m = p->modules.v[i];
-        s->status[i] = MP_STATUS_PENDING;
+    for (size_t i = 0; i < n; i++)
         s->woken_from[i] = -1;
-        mp_plan_state ps = plan->entries[i].state;
-        if (ps != MP_PLAN_EXCLUDED) s->flags[i] |= SF_IN, s->in_run++;
-        if (ps == MP_PLAN_SKIP) s->flags[i] |= SF_PLAN_SKIP;
-        if (m->always_run) s->flags[i] |= SF_ALWAYS;
-        if (m->exclusive) s->flags[i] |= SF_EXCL;
-    }
-    /* Count only predecessors that will run: plan skips are terminal now. */
-    for (size_t i = 0; i < n; i++) {
-        if ((s->flags[i] & (SF_IN | SF_PLAN_SKIP)) != SF_IN) continue;
-        const mp_module *m = p->modules.v[i];
-        for (size_t k = 0; k < m->deps.n; k++)
-            if ((s->flags[m->deps.v[k]] & (SF_IN | SF_PLAN_SKIP)) == SF_IN) s->wait_deps[i]++;
-        for (size_t k = 0; k < m->afters.n; k++)
-            if ((s->flags[m->afters.v[k]] & (SF_IN | SF_PLAN_SKIP)) == SF_IN) s->wait_afters[i]++;
-    }
-    critical_paths(s, o ? o->expected_ms : NULL);
+    uint32_t *indeg = mp__xmalloc(mp__xmul(n1, sizeof(uint32_t)));
+    uint8_t *prio = mp__xmalloc(n1);
+    read_modules(s, plan, indeg, prio);
+    count_waits(s);
+    critical_paths(s, o ? o->expected_ms : NULL, indeg, prio);
+    free(indeg);
+    free(prio);
     mp__sched_build_resources(s);
 
     for (size_t i = 0; i < n; i++) {
-        if (!(s->flags[i] & SF_PLAN_SKIP)) continue;
+        if (!(s->mod[i].flags & SF_PLAN_SKIP)) continue;
         const char *r = plan->entries[i].reason;
-        s->status[i] = MP_STATUS_SKIPPED;
+        s->mod[i].status = MP_STATUS_SKIPPED;
         s->terminal++;
         settled_push(s, i, MP_STATUS_SKIPPED,
                      mp__arena_strdup(s->arena, r ? r : "skipped by the plan"));
     }
     for (size_t i = 0; i < n; i++)
-        if (waiting(s, i) && s->wait_deps[i] == 0) deps_done(s, i);
+        if (waiting(s, i) && s->mod[i].wait_deps == 0) deps_done(s, i);
     drain(s);
     return s;
 }
@@ -347,10 +354,7 @@ void mp__sched_free(mp_sched *s)
     mp__sched_release_resources(s);
     mp__sheap_release(&s->ready);
     mp__sheap_release(&s->excl);
-    free(s->status);
-    free(s->flags);
-    free(s->wait_deps);
-    free(s->wait_afters);
+    free(s->mod);
     free(s->cp);
     free(s->rank);
     free(s->asucc_off);
@@ -368,12 +372,12 @@ void mp__sched_free(mp_sched *s)
 
 void mp__sched_done(mp_sched *s, size_t i, mp_status status)
 {
-    if (i >= s->n || s->status[i] != MP_STATUS_RUNNING)
+    if (i >= s->n || s->mod[i].status != MP_STATUS_RUNNING)
         mp__die("sched: done(%zu) for a module that is not running", i);
     if (!mp__status_terminal(status))
         mp__die("sched: done(%zu) with non-terminal status %s", i, mp__status_name(status));
     mp__sched_free_held(s, i);
-    s->status[i] = status;
+    s->mod[i].status = status;
     s->terminal++;
     s->prop[s->nprop++] = i;
     if ((status == MP_STATUS_FAILED || status == MP_STATUS_TIMED_OUT) &&
@@ -420,7 +424,7 @@ int mp__sched_finished(const mp_sched *s)
 
 mp_status mp__sched_status(const mp_sched *s, size_t i)
 {
-    return i < s->n ? s->status[i] : MP_STATUS_PENDING;
+    return i < s->n ? s->mod[i].status : MP_STATUS_PENDING;
 }
 
 int64_t mp__sched_critical_ms(const mp_sched *s, size_t i)

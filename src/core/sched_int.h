@@ -37,6 +37,15 @@ enum {
     SF_DEP_BAD = 64,  /* a counted dependency ended without satisfying it */
 };
 
+/* The state of one module that readiness and settling touch on every
+ * edge, kept in one place (one cache line, not four arrays). */
+typedef struct sched_mod {
+    uint32_t wait_deps;   /* required dependencies in the run not yet terminal */
+    uint32_t wait_afters; /* `after` modules in the run not yet terminal */
+    uint8_t status;       /* mp_status */
+    uint8_t flags;        /* SF_* */
+} sched_mod;
+
 typedef struct sched_res {
     uint32_t cap, used, woken;
     mp_sheap wait; /* parked classes */
@@ -60,14 +69,11 @@ struct mp_sched {
     mp_on_failure on_failure;
     mp_arena *arena; /* reasons */
 
-    mp_status *status;
-    uint8_t *flags;
-    uint32_t *wait_deps;   /* required dependencies in the run not yet terminal */
-    uint32_t *wait_afters; /* `after` modules in the run not yet terminal */
+    sched_mod *mod; /* per module: what the hot paths read together */
     int64_t *cp;           /* critical path, ms */
     uint64_t *rank;        /* heap key: priority, then critical path */
     size_t *asucc_off;     /* reverse of `afters` (CSR) */
-    size_t *asucc;
+    uint32_t *asucc;
     size_t *dsucc_off;     /* model `dependents` (CSR, a copy out of the modules) */
     uint32_t *dsucc;
     size_t *res_off; /* resources each module holds while it runs (CSR) */

@@ -114,7 +114,7 @@ void mp__sched_build_resources(mp_sched *s)
         const mp_module *m = p->modules.v[i];
         s->res_off[i] = at;
         s->cls[i] = SCHED_NO_CLASS;
-        if (!(s->flags[i] & SF_IN)) continue;
+        if (!(s->mod[i].flags & SF_IN)) continue;
         for (size_t k = 0; k < m->not_in_parallel.n; k++) {
             const char *key = m->not_in_parallel.v[k].s;
             if (!key) continue;
@@ -152,13 +152,13 @@ void mp__sched_release_resources(mp_sched *s)
 
 void mp__sched_push_ready(mp_sched *s, size_t i)
 {
-    mp__sheap_push((s->flags[i] & SF_EXCL) ? &s->excl : &s->ready, s->rank[i], i);
+    mp__sheap_push((s->mod[i].flags & SF_EXCL) ? &s->excl : &s->ready, s->rank[i], i);
 }
 
 /* Drop settled modules from the top of h; true if a live one is left. */
 static bool live_top(const mp_sched *s, mp_sheap *h)
 {
-    while (h->n && s->status[h->v[0].idx] != MP_STATUS_PENDING)
+    while (h->n && s->mod[h->v[0].idx].status != MP_STATUS_PENDING)
         mp__sheap_pop(h);
     return h->n > 0;
 }
@@ -227,16 +227,16 @@ void mp__sched_free_held(mp_sched *s, size_t i)
         wake(s, s->res[k]);
     }
     s->running--;
-    if (s->flags[i] & SF_EXCL) s->excl_running = false;
+    if (s->mod[i].flags & SF_EXCL) s->excl_running = false;
 }
 
 static void start(mp_sched *s, size_t i)
 {
     for (size_t k = s->res_off[i]; k < s->res_off[i + 1]; k++)
         s->rs[s->res[k]].used++;
-    s->status[i] = MP_STATUS_RUNNING;
+    s->mod[i].status = MP_STATUS_RUNNING;
     s->running++;
-    if (s->flags[i] & SF_EXCL) s->excl_running = true;
+    if (s->mod[i].flags & SF_EXCL) s->excl_running = true;
     bool rep = is_rep(s, i);
     unwake(s, i);
     if (rep) recheck(s, s->cls[i]); /* the group may have room for the next one */
