@@ -8,6 +8,7 @@
 #include "artifacts/store.h"
 #include "artifacts/fs/fs.h"
 #include "artifacts/s3/s3_store.h"
+#include "artifacts/redis/rstore.h"
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "os/clock.h"
@@ -25,6 +26,7 @@ typedef struct backend {
 static const backend backends[] = {
     {"file", &mp__store_fs_vtable},
     {"s3", &mp__store_s3_vtable},
+    {"redis", &mp__store_redis_vtable},
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
