@@ -264,6 +264,11 @@ void mp__store_redact_url(const char *url, char *buf, size_t size)
             mp__strbuf_add(&sb, p, (size_t)(colon + 1 - p));
             mp__strbuf_adds(&sb, "***");
             p = at;
+        } else if (strncmp(p, "redis://", 8) == 0) {
+            /* redis://secret@host: a userinfo without ':' is a password */
+            mp__strbuf_add(&sb, p, (size_t)(auth - p));
+            mp__strbuf_adds(&sb, "***");
+            p = at;
         }
     }
     const char *query = strchr(p, '?');
