@@ -29,8 +29,7 @@
  * A stdout that cannot be written (a closed pipe) does not change the exit
  * code: the run's verdict is what counts; one warning says so.
  */
-#include "cli/cli.h"
-#include "cli/run_opts.h"
+#include "cli/run_cmd.h"
 #include "artifacts/manager.h"
 
 #include "core/engine.h"
@@ -52,21 +51,10 @@
 
 extern char **environ;
 
-#define MP_EXIT_FAILED 1
-#define MP_EXIT_INFRA  3
-
-typedef struct run_cmd {
-    mp_cli *cli;
-    mp_run_opts o;
-    mp_arena *arena;
-    const char *workspace, *state_dir;
-} run_cmd;
-
 /* modpipe's own messages at `level` (args.h): "modpipe run: ..." to stderr
  * when the log level lets them through. */
-static void logf_at(const run_cmd *rc, mp_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void logf_at(const run_cmd *rc, mp_log_level level, const char *fmt, ...)
+#define logf_at mp__run_logf
+void mp__run_logf(const run_cmd *rc, mp_log_level level, const char *fmt, ...)
 {
     if (level > rc->o.log_level) return;
     mp_strbuf sb = MP_STRBUF_INIT;
@@ -155,7 +143,7 @@ static int exit_of_start_error(const run_cmd *rc, int code, const mp_error *err)
 }
 
 /* After the run: summary, report, history. Returns the exit code. */
-static int finish_run(run_cmd *rc, const mp_run *run, mp_history *hist, int console_errno)
+int mp__run_finish(run_cmd *rc, const mp_run *run, const mp_report_info *info, int save_history)
 {
     mp_cli *cli = rc->cli;
     const mp_pipeline *p = cli->p;
@@ -163,16 +151,16 @@ static int finish_run(run_cmd *rc, const mp_run *run, mp_history *hist, int cons
                : run->verdict == MP_STATUS_SUCCEEDED ? MP_EXIT_OK
                                                      : MP_EXIT_FAILED;
 
-    int out_errno = console_errno;
+    int out_errno = mp__console_sink_error(rc->console);
     if (!out_errno && mp__summary_write(STDOUT_FILENO, p, run) < 0) out_errno = errno ? errno : EIO;
     if (out_errno)
         logf_at(rc, MP_LOG_WARN, "cannot write to standard output: %s", strerror(out_errno));
 
     if (rc->o.report) {
-        mp_report_info info = {.run_id = rc->o.run_id};
+        mp_report_info local = {.run_id = rc->o.run_id};
         mp_error err;
         memset(&err, 0, sizeof(err));
-        if (mp__report_write(rc->o.report, p, run, &info, &err) < 0) {
+        if (mp__report_write(rc->o.report, p, run, info ? info : &local, &err) < 0) {
             mp__cli_errorf(cli, "run", "%s", err.message);
             if (!run->interrupted_by) code = MP_EXIT_INFRA;
         } else {
@@ -180,10 +168,47 @@ static int finish_run(run_cmd *rc, const mp_run *run, mp_history *hist, int cons
         }
     }
 
-    mp__history_update(hist, p, run->results);
-    mp_error herr;
-    memset(&herr, 0, sizeof(herr));
-    if (mp__history_save(hist, &herr) < 0) logf_at(rc, MP_LOG_WARN, "%s", herr.message);
+    if (save_history) {
+        mp__history_update(rc->hist, p, run->results);
+        mp_error herr;
+        memset(&herr, 0, sizeof(herr));
+        if (mp__history_save(rc->hist, &herr) < 0) logf_at(rc, MP_LOG_WARN, "%s", herr.message);
+    }
+    return code;
+}
+
+mp_engine_opts mp__run_engine_opts(const run_cmd *rc, int instance_index, const char *state_dir)
+{
+    return (mp_engine_opts){
+        .parallelism = rc->o.parallelism,
+        .on_failure = rc->o.on_failure,
+        .workspace = rc->workspace,
+        .state_dir = state_dir,
+        .run_id = rc->o.run_id,
+        .instance_index = instance_index,
+        .masker = rc->masker,
+        .sinks = rc->console,
+        .nsinks = 1,
+        .expected_ms = rc->expected,
+        .stop_fd = -1,
+        .keep_children = rc->keep_children,
+        .artifacts = rc->arts,
+    };
+}
+
+static int run_local(run_cmd *rc)
+{
+    mp_engine_opts eo = mp__run_engine_opts(rc, 0, rc->state_dir);
+    eo.stop_fd = rc->sw->fd;
+    eo.stop_read = mp__sigwatch_read;
+    eo.stop_data = rc->sw;
+    mp_error err;
+    memset(&err, 0, sizeof(err));
+    mp_run run;
+    int erc = mp__engine_run(rc->cli->p, rc->plan, &eo, &run, &err);
+    if (erc < 0) return exit_of_start_error(rc, erc, &err);
+    int code = mp__run_finish(rc, &run, NULL, 1);
+    mp__run_release(&run);
     return code;
 }
 
@@ -226,20 +251,24 @@ static int execute(run_cmd *rc, const mp_plan *plan, const mp_masker *masker)
 {
     mp_cli *cli = rc->cli;
     const mp_pipeline *p = cli->p;
+    rc->plan = plan;
+    rc->masker = masker;
 
     mp_error warn;
     memset(&warn, 0, sizeof(warn));
-    mp_history *hist = mp__history_load(rc->state_dir, &warn);
+    rc->hist = mp__history_load(rc->state_dir, &warn);
     if (warn.code) logf_at(rc, MP_LOG_WARN, "%s", warn.message);
     size_t n = p->modules.n;
     int64_t *expected = mp__xmalloc(mp__xmul(n ? n : 1, sizeof(int64_t)));
-    mp__history_expected(hist, p, expected);
+    mp__history_expected(rc->hist, p, expected);
+    rc->expected = expected;
 
     bool tty = isatty(STDOUT_FILENO);
     bool live = rc->o.progress == MP_PROGRESS_ALWAYS || (rc->o.progress == MP_PROGRESS_AUTO && tty);
     mp_console_opts copts = {.unicode = want_unicode(STDOUT_FILENO)};
     mp_sink sinks[1];
     sinks[0] = mp__console_sink(STDOUT_FILENO, rc->o.output, live, &copts);
+    rc->console = &sinks[0];
 
     mp_sigwatch sw;
     mp_error err;
@@ -247,53 +276,39 @@ static int execute(run_cmd *rc, const mp_plan *plan, const mp_masker *masker)
     mp_art_manager *arts = NULL;
     int code = open_artifacts(rc, plan, &arts);
     if (code != MP_EXIT_OK) goto out_nosig;
+    rc->arts = arts;
     if (mp__sigwatch_start(&sw, &err) < 0) {
         mp__cli_errorf(cli, "run", "%s", err.message);
         code = MP_EXIT_INFRA;
         goto out;
     }
-    logf_at(rc, MP_LOG_DEBUG, "run id %s%s, %zu modules, parallelism %d (%s), on_failure %s",
-            rc->o.run_id, rc->o.run_id_generated ? " (generated)" : "", n, rc->o.parallelism,
+    rc->sw = &sw;
+    const char *from = rc->o.run_id_from;
+    bool told = !from || strcmp(from, "--run-id") == 0 || strcmp(from, "MODPIPE_RUN_ID") == 0;
+    logf_at(rc, MP_LOG_DEBUG, "run id %s%s%s%s, %zu modules, parallelism %d (%s), on_failure %s",
+            rc->o.run_id, told ? "" : " (", told ? "" : from, told ? "" : ")", n, rc->o.parallelism,
             rc->o.parallelism_from, rc->o.on_failure == MP_ON_FAILURE_STOP ? "stop" : "continue");
     logf_at(rc, MP_LOG_DEBUG, "workspace %s, state directory %s", rc->workspace, rc->state_dir);
 
-    mp_engine_opts eo = {
-        .parallelism = rc->o.parallelism,
-        .on_failure = rc->o.on_failure,
-        .workspace = rc->workspace,
-        .state_dir = rc->state_dir,
-        .run_id = rc->o.run_id,
-        .instance_index = 0,
-        .masker = masker,
-        .sinks = sinks,
-        .nsinks = 1,
-        .expected_ms = expected,
-        .stop_fd = sw.fd,
-        .stop_read = mp__sigwatch_read,
-        .stop_data = &sw,
-        .artifacts = arts,
-    };
-    mp_run run;
-    int erc = mp__engine_run(p, plan, &eo, &run, &err);
-    if (erc < 0) {
-        code = exit_of_start_error(rc, erc, &err);
-    } else {
-        code = finish_run(rc, &run, hist, mp__console_sink_error(&sinks[0]));
-        mp__run_release(&run);
-    }
+    if (rc->o.local_instances)
+        code = mp__run_local_instances(rc);
+    else if (mp__run_opts_distributed(&rc->o))
+        code = mp__run_dist(rc);
+    else
+        code = run_local(rc);
     mp__sigwatch_stop(&sw);
 out:
     mp__art_manager_close(arts);
 out_nosig:
     mp__console_sink_free(&sinks[0]);
     free(expected);
-    mp__history_free(hist);
+    mp__history_free(rc->hist);
     return code;
 }
 
 static int run_run(mp_cli *cli, const mp_args *args)
 {
-    run_cmd rc = {.cli = cli, .arena = mp__arena_new()};
+    run_cmd rc = {.cli = cli, .args = args, .arena = mp__arena_new()};
     mp_error err;
     memset(&err, 0, sizeof(err));
     mp_masker *masker = NULL;
@@ -353,6 +368,19 @@ static const mp_opt_spec run_opts[] = {
      "live display of running modules (auto: only on a terminal)"},
     {"output", 0, MP_OPT_VALUE, "grouped|stream",
      "module logs as one block per module (default) or live prefixed lines"},
+    {"instances", 0, MP_OPT_VALUE, "N",
+     "instances of a distributed run, master included (env MODPIPE_INSTANCES; default 1)"},
+    {"instance-index", 0, MP_OPT_VALUE, "I",
+     "this instance of a distributed run, 0 = master (env MODPIPE_INSTANCE_INDEX)"},
+    {"coordinator", 0, MP_OPT_VALUE, "URL",
+     "where the instances meet: redis://[user:pass@]host[:port][/db] (env MODPIPE_COORDINATOR)"},
+    {"run-id", 0, MP_OPT_VALUE, "ID",
+     "the run's id, the same on every instance (env MODPIPE_RUN_ID; else from CI variables)"},
+    {"capability", 0, MP_OPT_LIST, "K=V",
+     "what this instance offers besides os and arch, repeatable (env MODPIPE_CAPABILITIES)"},
+    {"local-instances", 0, MP_OPT_VALUE, "N",
+     "run the master and N-1 worker processes on this machine (a private redis-server "
+     "unless --coordinator)"},
     {"verbose", 'v', MP_OPT_FLAG, NULL, "more of modpipe's own messages (env MODPIPE_LOG_LEVEL)"},
     {"quiet", 'q', MP_OPT_FLAG, NULL, "only warnings and errors of modpipe's own"},
     {0},

@@ -15,9 +15,28 @@
  *   progress     --progress auto|always|never (default auto)
  *   output       --output grouped|stream (default grouped)
  *   log level    -q/-v > MODPIPE_LOG_LEVEL > info (args.h)
- *   run id       MODPIPE_RUN_ID (non-empty) > generated
- *                "local-<YYYYmmddTHHMMSSZ>-<pid>" (UTC). A given run id is
- *                1..128 characters of [A-Za-z0-9._:+=@-].
+ *   run id       the one resolver, dist/runid.h: --run-id > MODPIPE_RUN_ID >
+ *                CI variables; when none of them gives one, a local run
+ *                (and --local-instances) generates
+ *                "local-<YYYYmmddTHHMMSSZ>-<pid>" (UTC) and a distributed
+ *                instance is a usage error. A given run id is 1..128
+ *                characters of [A-Za-z0-9._:+=@-].
+ *   instances    --instances N > MODPIPE_INSTANCES > 1 (1..MP_RUN_MAX_INSTANCES)
+ *   index        --instance-index I > MODPIPE_INSTANCE_INDEX > 0; I < instances
+ *   coordinator  --coordinator URL > MODPIPE_COORDINATOR; required when
+ *                instances > 1, refused when instances is 1 (it would do
+ *                nothing); `memory:` is refused (in-process only, DESIGN
+ *                §7.9); an unknown scheme lists the known ones
+ *                (coord/coord.h). Messages show it with the password
+ *                as *** (dist/url.h).
+ *   capabilities automatic os/arch + MODPIPE_CAPABILITIES + --capability K=V
+ *                (dist/caps.h); --capability is refused in a local run
+ *                (nothing is placed there)
+ *   local        --local-instances N (1..MP_RUN_MAX_LOCAL_INSTANCES): this
+ *                process starts the master and N-1 workers (local_instances.h);
+ *                refused together with --instances or --instance-index;
+ *                --coordinator is then optional (a private redis-server
+ *                otherwise).
  * Environment variables set to the empty string count as unset.
  *
  * Errors are MP_EUSAGE with a message in the house style (lower-case, no
@@ -40,6 +59,8 @@
 
 #define MP_RUN_MAX_PARALLELISM 4096
 #define MP_RUN_MAX_RUN_ID      128
+#define MP_RUN_MAX_INSTANCES   1024
+#define MP_RUN_MAX_LOCAL_INSTANCES 64
 
 typedef enum mp_progress_mode {
     MP_PROGRESS_AUTO = 0,
@@ -60,7 +81,18 @@ typedef struct mp_run_opts {
     mp_log_level log_level;
     const char *run_id;
     int run_id_generated;
-    mp_filters filters; /* lists from the command line (plan.h) */
+    const char *run_id_from; /* "--run-id", "MODPIPE_RUN_ID", a CI, or "generated" */
+    mp_filters filters;      /* lists from the command line (plan.h) */
+
+    /* Distributed runs (DESIGN §1, §3). */
+    int instances;              /* 1: a local run */
+    const char *instances_from; /* "--instances", "MODPIPE_INSTANCES" or NULL */
+    int instance_index;         /* 0 = master */
+    const char *coordinator;    /* URL, NULL for none */
+    const char *coordinator_shown; /* the URL with its password as *** */
+    const char *capabilities;   /* canonical, os/arch included */
+    int capabilities_given;     /* --capability on the command line */
+    int local_instances;        /* --local-instances N, 0 when not given */
 } mp_run_opts;
 
 /* Resolve the options from parsed args (the run command's table) and the
@@ -77,6 +109,15 @@ void mp__run_opts_finish(mp_run_opts *o, const mp_pipeline *p);
 
 /* Parse a parallelism value (see above). Returns 0 or MP_EUSAGE. */
 int mp__run_parse_parallelism(const char *s, int *out);
+
+/* Parse a whole number min..max written in decimal digits only. */
+int mp__run_parse_count(const char *s, int min, int max, int *out);
+
+/* Is this instance part of a distributed run (instances > 1)? */
+static inline int mp__run_opts_distributed(const mp_run_opts *o)
+{
+    return o->instances > 1;
+}
 
 /* Is s an acceptable run id? */
 int mp__run_id_valid(const char *s);

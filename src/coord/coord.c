@@ -48,6 +48,11 @@ static const backend *backend_for(const char *url, mp_error *err)
     return NULL;
 }
 
+int mp__coord_scheme_check(const char *url, mp_error *err)
+{
+    return backend_for(url, err) ? 0 : MP_EUSAGE;
+}
+
 static int check_opts(const mp_coord_open_opts *o, mp_error *err)
 {
     if (!o || !o->url) return mp__error(err, MP_EINVAL, "", "no coordinator URL");

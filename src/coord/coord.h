@@ -262,6 +262,10 @@ struct mp_coord_worker_vtable {
     int (*observe)(mp_coord_worker *w, int64_t deadline, mp_coord_run_state *state, mp_error *err);
 };
 
+/* 0 when url's scheme names a registered backend; else MP_EUSAGE with
+ * the message of an open (it lists the known schemes). Opens nothing. */
+int mp__coord_scheme_check(const char *url, mp_error *err);
+
 /* ----------------------------------------------------------- master side */
 
 /* Open the backend named by o->url's scheme. On failure there is nothing

@@ -21,7 +21,9 @@
 #include "dist/proto.h"
 #include "os/clock.h"
 
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +43,9 @@ typedef struct mst {
     mp_coord_worker_list workers;
     const char *stop_reason;
     bool cancel_sent;
+    int interrupted; /* signal number */
+    bool insisted;   /* a second signal: everything cancelled, completion sent */
+    int infra;       /* modules failed for want of an instance or a result */
     int64_t heartbeat_ms, next_beat;
     int max_attempts;
 } mst;
@@ -122,6 +127,7 @@ static void module_done(mst *s, size_t i)
 static void fail_here(mst *s, size_t i, const char *msg)
 {
     mp_result *r = &s->run->results[i];
+    s->infra++;
     r->status = s->p->modules.v[i]->ignore_failure ? MP_STATUS_IGNORED_FAILURE : MP_STATUS_FAILED;
     r->error_message = mp__arena_strdup(s->run->arena, msg);
     logf_(s, "%s", msg);
@@ -220,6 +226,7 @@ static void on_result(mst *s, const mp_coord_event *ev)
         r->status =
             s->p->modules.v[i]->ignore_failure ? MP_STATUS_IGNORED_FAILURE : MP_STATUS_FAILED;
         r->error_message = mp__arena_strdup(s->run->arena, why.buf);
+        s->infra++;
         logf_(s, "%s", why.buf);
         mp__strbuf_release(&why);
         module_done(s, (size_t)i);
@@ -228,6 +235,9 @@ static void on_result(mst *s, const mp_coord_event *ev)
     mp_result *r = &s->run->results[i];
     mp__result_copy(s->run->arena, r, &msg.u.res.result);
     mp__proto_msg_release(&msg);
+    if (r->instance != 0)
+        logf_(s, "%s %s on instance %d (%s), %lld ms", ev->module, mp__status_name(r->status),
+              r->instance, r->worker ? r->worker : "?", (long long)r->duration_ms);
     /* Cancelled by the stop: the reason is the master's, as locally. */
     if (r->status == MP_STATUS_CANCELLED && s->stop_reason) r->skip_reason = s->stop_reason;
     module_done(s, (size_t)i);
@@ -291,6 +301,46 @@ static void on_event(mst *s, const mp_coord_event *ev)
     }
 }
 
+/* A second interrupt: every module still queued or running ends cancelled
+ * here; the completion broadcast that follows stops them on the workers. */
+static void insist(mst *s)
+{
+    mp__sched_abort(s->sched);
+    for (size_t i = 0; i < s->p->modules.n; i++) {
+        if (s->state[i] != M_QUEUED && s->state[i] != M_CLAIMED) continue;
+        mp_result *r = &s->run->results[i];
+        r->status = MP_STATUS_CANCELLED;
+        r->skip_reason = "run interrupted twice: stopped on its instance";
+        settle_in_coord(s, i); /* a queued one leaves its queue; a leased one is refused */
+        module_done(s, i);
+    }
+    take_settled(s);
+}
+
+static void check_stop(mst *s)
+{
+    if (s->o->stop_fd < 0 || !s->o->stop_read) return;
+    struct pollfd pfd = {.fd = s->o->stop_fd, .events = POLLIN};
+    while (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
+        int signo = 0;
+        if (s->o->stop_read(s->o->stop_data, &signo) < 0 || signo <= 0) return;
+        const char *name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "a signal";
+        if (!s->interrupted) {
+            s->interrupted = signo;
+            if (!s->stop_reason)
+                s->stop_reason = mp__arena_printf(s->run->arena, "run interrupted by %s", name);
+            logf_(s, "interrupted by %s: stopping the run on every instance (again to stop "
+                     "always_run modules too)",
+                  name);
+            mp__sched_stop(s->sched);
+        } else if (!s->insisted) {
+            s->insisted = true;
+            logf_(s, "interrupted again: stopping every module, always_run ones included");
+            insist(s);
+        }
+    }
+}
+
 /* Wait for every instance up to registration_timeout, heartbeating. */
 static void await_instances(mst *s)
 {
@@ -298,11 +348,14 @@ static void await_instances(mst *s)
     int64_t until = mp__deadline_in(d->registration_timeout_ms);
     for (;;) {
         mp__coord_worker_list_release(&s->workers);
-        int rc = mp__coord_master_await_workers(s->m, (size_t)s->o->instances,
-                                                mp__deadline_min(until, s->next_beat), &s->workers,
-                                                NULL);
+        int64_t wait_until = mp__deadline_min(until, s->next_beat);
+        if (s->o->stop_fd >= 0 && s->o->stop_read)
+            wait_until = mp__deadline_min(wait_until, mp__deadline_in(MP_DIST_MASTER_STOP_CHECK_MS));
+        int rc = mp__coord_master_await_workers(s->m, (size_t)s->o->instances, wait_until,
+                                                &s->workers, NULL);
         beat_if_due(s);
-        if (rc == 0 || mp__deadline_passed(until)) break;
+        check_stop(s);
+        if (rc == 0 || mp__deadline_passed(until) || s->interrupted) break;
     }
     mp_strbuf missing = MP_STRBUF_INIT;
     for (int k = 0; k < s->o->instances; k++) {
@@ -405,15 +458,19 @@ int mp__dist_master_run(mp_coord_master *m, const mp_dist_master_opts *o, mp_run
         mp__result_init(&run->results[i]);
     run->started_at = mp__clock_wall_ms();
 
-    await_instances(&s);
     mp_sched_opts so = {.on_failure = o->on_failure};
     s.sched = mp__sched_new(p, o->plan, &so);
+    await_instances(&s);
+    bool watch = o->stop_fd >= 0 && o->stop_read;
     for (;;) {
+        check_stop(&s);
         start_ready(&s);
         if (mp__sched_finished(s.sched)) break;
         mp_coord_event ev;
         mp_error e2 = {0};
-        int r = mp__coord_master_next_event(m, s.next_beat, &ev, &e2);
+        int64_t until = s.next_beat;
+        if (watch) until = mp__deadline_min(until, mp__deadline_in(MP_DIST_MASTER_STOP_CHECK_MS));
+        int r = mp__coord_master_next_event(m, until, &ev, &e2);
         if (r == 0) {
             on_event(&s, &ev);
             mp__coord_event_release(&ev);
@@ -441,6 +498,13 @@ int mp__dist_master_run(mp_coord_master *m, const mp_dist_master_opts *o, mp_run
     for (size_t i = 0; i < n; i++)
         if (mp__status_is_failure(run->results[i].status)) run->verdict = MP_STATUS_FAILED;
     run->ended_at = mp__clock_wall_ms();
+    run->interrupted_by = s.interrupted;
+    if (o->infra_failures) *o->infra_failures = s.infra;
+    if (o->workers_out) {
+        refresh_workers(&s);
+        *o->workers_out = s.workers;
+        s.workers = (mp_coord_worker_list){0};
+    }
 
     mp__sched_free(s.sched);
     mp__coord_worker_list_release(&s.workers);

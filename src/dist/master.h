@@ -51,7 +51,31 @@ typedef struct mp_dist_master_opts {
     mp_dist_worker_opts self;
     mp_dist_log_fn log; /* may be NULL */
     void *log_data;
+    /* Interrupts of the master's process (a signalfd, os/signals.h), or
+     * -1 (taken as none when stop_read is NULL). The first signal stops
+     * the run as locally (mp__sched_stop: nothing but always_run starts)
+     * and is broadcast as cancel: workers stop their running modules,
+     * which end cancelled. A second one (the user insists) settles every
+     * module still queued or running as cancelled ("run interrupted
+     * twice") and broadcasts completion at once: workers then stop
+     * everything they run, always_run modules included, and end. The
+     * signal is in run->interrupted_by. While a stop fd is given, the wait
+     * for coordinator events is cut to MP_DIST_MASTER_STOP_CHECK_MS so a
+     * signal is seen within that time. */
+    int stop_fd;
+    int (*stop_read)(void *stop_data, int *signo);
+    void *stop_data;
+    /* When not NULL: every instance that registered, filled before return
+     * (release with mp__coord_worker_list_release). */
+    mp_coord_worker_list *workers_out;
+    /* When not NULL: how many modules failed for the infrastructure's
+     * sake (no live instance could run them, lost with their workers
+     * max_attempts times, a result that could not be read): exit 3 in
+     * CLI terms, DESIGN §1. */
+    int *infra_failures;
 } mp_dist_master_opts;
+
+#define MP_DIST_MASTER_STOP_CHECK_MS 200
 
 /* Run the distributed run as its master on `m` (opened, nothing
  * published). Returns 0 when the run happened, with *run holding every

@@ -78,9 +78,11 @@ int mp__runid_resolve(const char *flag, mp_env_lookup env, void *env_data,
         src = "MODPIPE_RUN_ID";
     }
     if (explicit_id) {
-        mp_error e = {0};
-        if (mp__runid_check(explicit_id, &e) < 0)
-            return mp__error(err, MP_EUSAGE, src, "%s: %s", src, e.message);
+        if (mp__runid_check(explicit_id, NULL) < 0)
+            return mp__error(err, MP_EUSAGE, src,
+                             "invalid %s \"%.*s\" (use 1 to %d characters of letters, digits "
+                             "and ._:+=@-)",
+                             src, MP_RUN_ID_MAX + 8, explicit_id, MP_RUN_ID_MAX);
         snprintf(out, MP_RUN_ID_MAX + 1, "%s", explicit_id);
         if (source) *source = src;
         return 0;

@@ -36,6 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -50,6 +53,9 @@ typedef struct wk {
     mp_coord_worker *cw;
     int slots;
     int efd;
+    int wait_fd; /* efd, or an epoll set of efd and the stop fd */
+    bool has_stop;
+    int interrupted; /* signal number once interrupted */
     pthread_t claimer;
     bool claimer_started;
 
@@ -249,9 +255,39 @@ static void beat(wk *w, mp_engine *e)
     }
 }
 
+/* A signal to this worker's process: stop its modules, report them
+ * cancelled (d_done), claim nothing more. */
+static void check_stop(wk *w, mp_engine *e)
+{
+    if (!w->has_stop) return;
+    struct pollfd pfd = {.fd = w->o->stop_fd, .events = POLLIN};
+    while (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
+        int signo = 0;
+        if (w->o->stop_read(w->o->stop_data, &signo) < 0) {
+            w->has_stop = false;
+            return;
+        }
+        if (signo <= 0) return;
+        if (w->interrupted) continue;
+        w->interrupted = signo;
+        const char *name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "a signal";
+        logf_(w, "interrupted by %s: stopping the modules running here", name);
+        char reason[64];
+        snprintf(reason, sizeof reason, "the worker was interrupted by %s", name);
+        for (size_t i = 0; i < w->o->p->modules.n; i++)
+            if (w->by_mod[i].held && !w->by_mod[i].lost)
+                mp__engine_cancel_module(e, i, mp__arena_strdup(mp__engine_arena(e), reason));
+        pthread_mutex_lock(&w->mu);
+        w->quit = true;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
 static void d_step(void *data, mp_engine *e)
 {
     wk *w = data;
+    check_stop(w, e);
     if (!w->claimer_started) {
         if (pthread_create(&w->claimer, NULL, claimer_main, w) != 0)
             mp__die("dist.worker: cannot start the claimer thread");
@@ -289,6 +325,7 @@ static long d_next(void *data, mp_engine *e)
     for (;;) {
         if (w->master_lost || w->completed || w->fatal_rc) return -1;
         pthread_mutex_lock(&w->mu);
+        if (w->interrupted) w->quit = true; /* claim nothing more */
         if (w->npending == 0) {
             pthread_mutex_unlock(&w->mu);
             return -1;
@@ -314,13 +351,14 @@ static long d_next(void *data, mp_engine *e)
             continue;
         }
         mp__strbuf_release(&why);
-        if (w->cancelled && !m->always_run) {
+        if (w->interrupted || (w->cancelled && !m->always_run)) {
             /* Claimed just before the run stopped: it does not start,
              * as the scheduler starts nothing but always_run then. */
             mp_result r;
             mp__result_init(&r);
             r.status = MP_STATUS_CANCELLED;
-            r.skip_reason = "run cancelled by the master";
+            r.skip_reason = w->interrupted ? "the worker was interrupted before it started"
+                                           : "run cancelled by the master";
             report(w, &l, &r);
             release_slot(w);
             continue;
@@ -347,20 +385,28 @@ static void d_done(void *data, mp_engine *e, size_t i, mp_status st)
 static int d_stopping(void *data, const char **reason)
 {
     wk *w = data;
-    *reason = w->master_lost ? "the master was lost" : "run cancelled by the master";
-    return w->cancelled || w->master_lost || w->completed || w->fatal_rc;
+    *reason = w->master_lost   ? "the master was lost"
+              : w->interrupted ? "the worker was interrupted"
+                               : "run cancelled by the master";
+    return w->cancelled || w->master_lost || w->completed || w->fatal_rc || w->interrupted;
 }
 
 static int d_finished(void *data)
 {
     wk *w = data;
+    if (w->interrupted) { /* report what was claimed and not started, then end */
+        pthread_mutex_lock(&w->mu);
+        size_t left = w->npending;
+        pthread_mutex_unlock(&w->mu);
+        return left == 0;
+    }
     return w->master_lost || w->completed || w->fatal_rc;
 }
 
 static void d_wait(void *data, int *fd, int64_t *deadline)
 {
     wk *w = data;
-    *fd = w->efd;
+    *fd = w->wait_fd;
     *deadline = w->next_beat;
 }
 
@@ -399,6 +445,19 @@ int mp__dist_worker_run(mp_coord_worker *cw, const mp_dist_worker_opts *o, mp_ru
     wk w = {.o = o, .cw = cw, .slots = slots};
     w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (w.efd < 0) return mp__error(err, MP_EIO, "", "eventfd: %s", strerror(errno));
+    w.wait_fd = w.efd;
+    if (o->stop_read && o->stop_fd >= 0) { /* one fd for the loop: efd or a signal */
+        w.wait_fd = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event a = {.events = EPOLLIN}, b = {.events = EPOLLIN};
+        if (w.wait_fd < 0 || epoll_ctl(w.wait_fd, EPOLL_CTL_ADD, w.efd, &a) < 0 ||
+            epoll_ctl(w.wait_fd, EPOLL_CTL_ADD, o->stop_fd, &b) < 0) {
+            int e = errno;
+            if (w.wait_fd >= 0) close(w.wait_fd);
+            close(w.efd);
+            return mp__error(err, MP_EIO, "", "epoll: %s", strerror(e));
+        }
+        w.has_stop = true;
+    }
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
     w.pending = mp__xcalloc((size_t)slots, sizeof *w.pending);
@@ -415,12 +474,14 @@ int mp__dist_worker_run(mp_coord_worker *cw, const mp_dist_worker_opts *o, mp_ru
     pthread_cond_broadcast(&w.cv);
     pthread_mutex_unlock(&w.mu);
     if (w.claimer_started) pthread_join(w.claimer, NULL);
+    if (w.wait_fd != w.efd) close(w.wait_fd);
     close(w.efd);
     pthread_cond_destroy(&w.cv);
     pthread_mutex_destroy(&w.mu);
     free(w.pending);
     free(w.by_mod);
     if (rc < 0) return rc;
+    run->interrupted_by = w.interrupted;
     if (w.master_lost)
         return mp__error(err, MP_ELOST, o->worker_id,
                          "master lost: the master of run %s stopped renewing its liveness",

@@ -20,7 +20,8 @@
  * the run: the attempts of the leases lost before this one (lease attempt
  * - 1) plus the engine's attempts here (retries included).
  *
- * It returns 0 once the master completed the run, MP_ELOST ("master
+ * It returns 0 once the master completed the run (or this worker was
+ * interrupted, see stop_fd), MP_ELOST ("master
  * lost", exit 3 in CLI terms) when the master's liveness lapsed -- after
  * stopping every running module -- and another negative code when it
  * could not register or the coordinator declared it gone.
@@ -51,6 +52,16 @@ typedef struct mp_dist_worker_opts {
     int64_t register_deadline; /* absolute: the master must have published by then */
     mp_dist_log_fn log;        /* may be NULL */
     void *log_data;
+    /* Interrupts of this worker's process (a signalfd, os/signals.h), or
+     * -1 (0 is taken as -1 when stop_read is NULL). On the first signal
+     * every module running here is stopped (SIGTERM, grace, SIGKILL of its
+     * group, always_run ones too) and reported cancelled, a claimed module
+     * that has not started is reported cancelled, nothing more is claimed,
+     * and the worker returns 0 with run->interrupted_by set once its
+     * modules are stopped. */
+    int stop_fd;
+    int (*stop_read)(void *stop_data, int *signo);
+    void *stop_data;
 } mp_dist_worker_opts;
 
 /* Run as a worker until the run completes (0), the master is lost

@@ -219,10 +219,7 @@ usage_error 'modpipe run: invalid value "sometimes" for --progress (use auto, al
     mp run touch.yml --progress sometimes
 usage_error 'modpipe run: invalid value "grouper" for --output; did you mean "grouped"?' \
     mp run touch.yml --output grouper
-usage_error 'modpipe run: unknown option "--instances"' mp run touch.yml --instances 2
-# The distributed options are not part of a local run (yet): refused.
-usage_error 'modpipe run: unknown option "--run-id"' mp run touch.yml --run-id x
-usage_error 'modpipe run: unknown option "--coordinator"' mp run touch.yml --coordinator memory:
+# The distributed options and their errors: tests/cli/dist_flags.sh.
 usage_error 'modpipe run: options "-q" and "-v" cannot be used together' mp run touch.yml -q -v
 MODPIPE_LOG_LEVEL=loud usage_error \
     'modpipe run: invalid MODPIPE_LOG_LEVEL "loud" (use error, warn, info or debug)' \
