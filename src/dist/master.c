@@ -208,8 +208,11 @@ static void on_result(mst *s, const mp_coord_event *ev)
 {
     long i = index_of(s, ev->module);
     if (i < 0 || s->state[i] == M_DONE || s->state[i] == M_IDLE) {
-        logf_(s, "result for %s from %s ignored: the module is not running",
-              ev->module ? ev->module : "?", ev->token ? ev->token : "?");
+        logf_(s, "result for %s from %s ignored: %s", ev->module ? ev->module : "?",
+              ev->token ? ev->token : "?",
+              i < 0                     ? "the module is not in the plan"
+              : s->state[i] == M_IDLE ? "the module was never assigned"
+                                      : "the module's result was already applied");
         return;
     }
     char *json = NULL;
