@@ -314,8 +314,8 @@ static void insist(mst *s)
         mp_result *r = &s->run->results[i];
         r->status = MP_STATUS_CANCELLED;
         r->skip_reason = "run interrupted twice: stopped on its instance";
-        settle_in_coord(s, i); /* a queued one leaves its queue; a leased one is refused */
-        module_done(s, i);
+        if (s->state[i] == M_QUEUED) settle_in_coord(s, i); /* out of its queue */
+        module_done(s, i); /* a claimed one: its worker stops it at the completion */
     }
     take_settled(s);
 }

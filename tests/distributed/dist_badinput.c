@@ -12,131 +12,7 @@
  * of dist_run.c. Registered once per case as "distributed.<case>"; cases
  * that start threads join them before they return.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include "coord/memory/memory.h"
-#include "core/engine.h"
-#include "core/error.h"
-#include "core/plan.h"
-#include "dist/master.h"
-#include "dist/proto.h"
-#include "os/clock.h"
-
-#include <pthread.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
-#define TIMING                                                                                     \
-    "  distributed: {heartbeat: 100ms, worker_timeout: 2s, registration_timeout: 5s, "             \
-    "max_attempts: 3}\n"
-
-typedef struct fx {
-    char dir[64];
-    char state[160];
-    mp_pipeline *p;
-    mp_plan plan;
-    pthread_mutex_t mu;
-    char log[32768];
-    int seq;
-} fx;
-
-static fx *fx_new(const char *yaml)
-{
-    fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/mp-distbad-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    pthread_mutex_init(&f->mu, NULL);
-    f->p = mp_pipeline_new("distbad");
-    mp_error err = {0};
-    if (mp_pipeline_load_string(f->p, yaml, strlen(yaml), "t.yml", &err) != 0 ||
-        mp_pipeline_validate(f->p, &err) != 0)
-        fail_msg("pipeline: %s", err.message);
-    mp_filters none = {0};
-    assert_int_equal(mp__plan_build(f->p, &none, &f->plan, &err), 0);
-    return f;
-}
-
-static void fx_free(fx *f)
-{
-    mp__plan_release(&f->plan);
-    mp_pipeline_free(f->p);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    pthread_mutex_destroy(&f->mu);
-    free(f);
-}
-
-static void log_line(void *data, const char *line)
-{
-    fx *f = data;
-    pthread_mutex_lock(&f->mu);
-    size_t n = strlen(f->log);
-    snprintf(f->log + n, sizeof f->log - n, "%s\n", line);
-    pthread_mutex_unlock(&f->mu);
-    if (getenv("MODPIPE_TEST_VERBOSE")) fprintf(stderr, "dist: %s\n", line);
-}
-
-static int log_count(fx *f, const char *text)
-{
-    int n = 0;
-    pthread_mutex_lock(&f->mu);
-    for (const char *s = f->log; (s = strstr(s, text)) != NULL; s++)
-        n++;
-    pthread_mutex_unlock(&f->mu);
-    return n;
-}
-
-static const char *next_state(fx *f)
-{
-    snprintf(f->state, sizeof f->state, "%s/.state%d", f->dir, ++f->seq);
-    return f->state;
-}
-
-static const mp_result *R(fx *f, const mp_run *run, const char *name)
-{
-    mp_module *m = mp_pipeline_find(f->p, name);
-    if (!m) fail_msg("no module %s", name);
-    return &run->results[m->index];
-}
-
-static void want(fx *f, const mp_run *run, const char *name, mp_status st)
-{
-    const mp_result *r = R(f, run, name);
-    if (r->status != st)
-        fail_msg("%s: %s, wanted %s (%s)", name, mp__status_name(r->status), mp__status_name(st),
-                 r->error_message ? r->error_message
-                 : r->skip_reason ? r->skip_reason
-                                  : "");
-}
-
-static bool has(const char *s, const char *text)
-{
-    return s && strstr(s, text) != NULL;
-}
-
-/* Lines of a file (how often a module's command ran). */
-static int lines_of(fx *f, const char *name)
-{
-    char path[160];
-    snprintf(path, sizeof path, "%s/%s", f->dir, name);
-    FILE *fp = fopen(path, "r");
-    if (!fp) return 0;
-    int n = 0, c;
-    while ((c = fgetc(fp)) != EOF)
-        n += c == '\n';
-    fclose(fp);
-    return n;
-}
+#include "dist_fixture.h"
 
 /* -------------------------------------------------- bad protocol payloads */
 
@@ -396,24 +272,6 @@ static const mp_coord_worker_vtable evil_worker_vt = {
 
 /* ------------------------------------------------------------ run helpers */
 
-typedef struct wthread {
-    mp_coord_worker *w;
-    mp_dist_worker_opts o;
-    char id[32], state[160];
-    pthread_t t;
-    mp_run run;
-    int rc;
-    mp_error err;
-} wthread;
-
-static void *wthread_main(void *arg)
-{
-    wthread *x = arg;
-    x->rc = mp__dist_worker_run(x->w, &x->o, &x->run, &x->err);
-    if (x->rc == 0 || x->rc == MP_ELOST) mp__run_release(&x->run);
-    return NULL;
-}
-
 static void wthread_start(fx *f, wthread *x, const mp_coord_open_opts *co, int index,
                           const char *id, const char *caps, bool evil)
 {
@@ -424,55 +282,9 @@ static void wthread_start(fx *f, wthread *x, const mp_coord_open_opts *co, int i
         s->base.vt = &evil_worker_vt;
         snprintf(s->base.run_id, sizeof s->base.run_id, "%s", in->run_id);
         s->in = in;
-        x->w = &s->base;
-    } else {
-        x->w = in;
+        in = &s->base;
     }
-    snprintf(x->id, sizeof x->id, "%s", id);
-    snprintf(x->state, sizeof x->state, "%s/.w%d-%d", f->dir, index, ++f->seq);
-    const mp_distributed_options *d = &f->p->options.distributed;
-    x->o = (mp_dist_worker_opts){.p = f->p,
-                                 .plan = &f->plan,
-                                 .engine = {.parallelism = 2,
-                                            .workspace = f->dir,
-                                            .state_dir = x->state,
-                                            .run_id = co->run_id,
-                                            .instance_index = index,
-                                            .kill_grace_ms = 300,
-                                            .stop_fd = -1,
-                                            .keep_children = 1},
-                                 .worker_id = x->id,
-                                 .capabilities = caps,
-                                 .version = "test",
-                                 .heartbeat_ms = d->heartbeat_ms,
-                                 .register_deadline = mp__deadline_in(5000),
-                                 .log = log_line,
-                                 .log_data = f,
-                                 .stop_fd = -1};
-    assert_int_equal(pthread_create(&x->t, NULL, wthread_main, x), 0);
-}
-
-static mp_dist_master_opts master_opts(fx *f, const mp_coord_open_opts *co, int instances)
-{
-    mp_dist_master_opts mo = {.p = f->p,
-                              .plan = &f->plan,
-                              .instances = instances,
-                              .on_failure = MP_ON_FAILURE_CONTINUE,
-                              .version = "test",
-                              .coord = *co,
-                              .log = log_line,
-                              .log_data = f,
-                              .stop_fd = -1};
-    mo.self = (mp_dist_worker_opts){.engine = {.parallelism = 2,
-                                               .workspace = f->dir,
-                                               .state_dir = next_state(f),
-                                               .run_id = co->run_id,
-                                               .kill_grace_ms = 300,
-                                               .stop_fd = -1,
-                                               .keep_children = 1},
-                                    .worker_id = "w0",
-                                    .stop_fd = -1};
-    return mo;
+    wthread_run(f, x, in, co, index, id, caps);
 }
 
 /* ---------------------------------------------------------------- cases */
@@ -655,14 +467,6 @@ static void test_double_registration(void **state)
     fx_free(f);
 }
 
-static int64_t cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-           (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-}
-
 /* Three idle workers and the master's own worker wait 10 s while one
  * module runs on a pinned worker: the whole process, master loop
  * included, stays under 1 % of one CPU. */
@@ -705,8 +509,6 @@ static void test_idle_cpu_10s(void **state)
 
 /* ----------------------------------------------------------------- runner */
 
-#define DIST_CASE(name) cmocka_unit_test(test_##name)
-
 static const struct CMUnitTest cases[] = {
     DIST_CASE(bad_master_input),
     DIST_CASE(bad_worker_input),
@@ -716,17 +518,5 @@ static const struct CMUnitTest cases[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc > 1) {
-        char filter[128];
-        snprintf(filter, sizeof filter, "test_%s", argv[1]);
-        size_t i = 0;
-        while (i < sizeof cases / sizeof cases[0] && strcmp(cases[i].name, filter) != 0)
-            i++;
-        if (i == sizeof cases / sizeof cases[0]) {
-            fprintf(stderr, "no distributed case '%s'\n", argv[1]);
-            return 2;
-        }
-        cmocka_set_test_filter(filter);
-    }
-    return cmocka_run_group_tests_name("distributed.badinput", cases, NULL, NULL);
+    return dist_main("distributed.badinput", cases, sizeof cases / sizeof cases[0], argc, argv);
 }
