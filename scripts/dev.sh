@@ -3,7 +3,9 @@
 # machine that has nothing but git:
 #
 #   scripts/dev.sh demo    install what is missing, build, run the example pipeline
-#                          (examples/modpipe.yml, from inside examples/)
+#                          (examples/modpipe.yml, from inside examples/) spread over
+#                          3 local instances (a master and 2 worker processes
+#                          meeting in a private redis-server)
 #   scripts/dev.sh check   install what is missing, build, run the whole test suite
 #                          (normal build, then AddressSanitizer+UBSan, then a short
 #                          fuzzing run of the YAML loader when clang is present)
@@ -79,8 +81,8 @@ demo() {
     build "$BUILD_DIR"
     local mp
     mp="$(cd "$BUILD_DIR" && pwd)/modpipe"
-    log "running examples/modpipe.yml"
-    (cd examples && "$mp" validate && "$mp" run)
+    log "running examples/modpipe.yml on 3 local instances"
+    (cd examples && "$mp" validate && "$mp" run --local-instances 3)
 }
 
 fuzz_smoke() {

@@ -27,13 +27,15 @@
  *      Ctrl-C/SIGTERM reach the master (the workers are in their own
  *      groups, out of the terminal's reach): it broadcasts the cancel,
  *      the workers stop their modules and end with the run;
- *   5. after the master: the workers are waited for (they end at the
- *      completion broadcast) up to 2 heartbeats + MP_LOCAL_WAIT_MS; when
- *      the master ended without publishing a plan (exit 2 or 3), only
- *      MP_LOCAL_EARLY_WAIT_MS. Whatever is left then is stopped
+ *   5. after the master's run, before its summary (run_cmd.after_run): the
+ *      workers are waited for (they end at the completion broadcast) up to
+ *      2 heartbeats + MP_LOCAL_WAIT_MS; when the master could not even
+ *      open the coordinator, only MP_LOCAL_EARLY_WAIT_MS. Whatever is
+ *      left then is stopped
  *      (SIGTERM, MP_LOCAL_GRACE_MS, SIGKILL of its group), a worker that
- *      exited non-zero is named on stderr, the relay drains, and the
- *      private redis-server is stopped the same way. No process of the
+ *      exited non-zero is named on stderr and the relay drains; the
+ *      private redis-server is stopped the same way at the very end, after
+ *      the master closed its coordinator handle. No process of the
  *      run outlives this function (a SIGKILL of this process is the one
  *      case it cannot handle).
  * The exit code is the master's.
@@ -139,12 +141,16 @@ typedef struct local_run {
     int nworkers;
     mp_process *w; /* index i-1 is instance i */
     bool *started;
-    mp_relay *relay;
+    mp_relay *relay;       /* the workers' output */
+    mp_relay *redis_relay; /* the redis-server's */
+    int64_t wait_ms;
+    bool wound_down;
 } local_run;
 
 /* Stop whatever of the run is still alive; report workers that failed. */
 static void wind_down(local_run *l, int64_t wait_until)
 {
+    l->wound_down = true;
     for (int i = 0; i < l->nworkers; i++) {
         if (!l->started[i]) continue;
         mp_process *p = &l->w[i];
@@ -162,11 +168,18 @@ static void wind_down(local_run *l, int64_t wait_until)
                          mp__process_status_describe(p->status, how, sizeof how));
         }
     }
-    mp__redis_server_stop(&l->redis, MP_LOCAL_GRACE_MS); /* its output ends too */
-    mp__relay_stop(l->relay, mp__deadline_in(MP_LOCAL_GRACE_MS));
+    mp__relay_stop(l->relay, mp__deadline_in(MP_LOCAL_GRACE_MS)); /* their last lines */
     l->relay = NULL;
     for (int i = 0; i < l->nworkers; i++)
         if (l->started[i]) mp__process_release(&l->w[i]);
+}
+
+/* The master's run is over (completion broadcast, or it could not
+ * publish): the workers end now, before the summary. */
+static void after_master(void *data)
+{
+    local_run *l = data;
+    wind_down(l, mp__deadline_in(l->wait_ms));
 }
 
 int mp__run_local_instances(run_cmd *rc)
@@ -188,6 +201,9 @@ int mp__run_local_instances(run_cmd *rc)
             goto out;
         }
         url = l.redis.url;
+        mp_relay_source rs = {l.redis.proc.out_fd,
+                              rc->o.log_level >= MP_LOG_DEBUG ? "[redis] " : NULL};
+        l.redis_relay = mp__relay_start(STDOUT_FILENO, &rs, 1);
         mp__run_logf(rc, MP_LOG_DEBUG, "private redis-server (pid %ld) on %s",
                      (long)l.redis.proc.pid, url);
     }
@@ -209,9 +225,6 @@ int mp__run_local_instances(run_cmd *rc)
         l.started[i - 1] = true;
         MP_VEC_PUSH(l.a, &srcs, ((mp_relay_source){l.w[i - 1].out_fd, mp__arena_printf(l.a, "[%d] ", i)}));
     }
-    if (l.redis.running)
-        MP_VEC_PUSH(l.a, &srcs, ((mp_relay_source){l.redis.proc.out_fd,
-                                             rc->o.log_level >= MP_LOG_DEBUG ? "[redis] " : NULL}));
     l.relay = mp__relay_start(STDOUT_FILENO, srcs.v, srcs.n);
 
     rc->o.instances = n;
@@ -219,14 +232,18 @@ int mp__run_local_instances(run_cmd *rc)
     rc->o.coordinator = url;
     rc->o.coordinator_shown = rc->o.coordinator_shown ? rc->o.coordinator_shown : url;
     rc->keep_children = 1;
+    l.wait_ms = 2 * p->options.distributed.heartbeat_ms + MP_LOCAL_WAIT_MS;
+    rc->after_run = after_master;
+    rc->after_run_data = &l;
     code = mp__run_dist(rc);
-
-    bool early = code == MP_EXIT_USAGE || code == MP_EXIT_INFRA;
-    int64_t wait_ms = early ? MP_LOCAL_EARLY_WAIT_MS
-                            : 2 * p->options.distributed.heartbeat_ms + MP_LOCAL_WAIT_MS;
-    wind_down(&l, mp__deadline_in(wait_ms));
+    if (!l.wound_down) /* the master did not start: the workers wait for a plan */
+        wind_down(&l, mp__deadline_in(MP_LOCAL_EARLY_WAIT_MS));
 out:
-    mp__redis_server_stop(&l.redis, MP_LOCAL_GRACE_MS);
+    /* Last, once the master's handle is closed (it may still write to it). */
+    if (l.redis.running) /* it ends; its output pipe stays open for the relay */
+        mp__process_kill_group(&l.redis.proc, MP_LOCAL_GRACE_MS, NULL);
+    mp__relay_stop(l.redis_relay, mp__deadline_in(MP_LOCAL_GRACE_MS));
+    mp__redis_server_stop(&l.redis, 0);
     free(l.w);
     free(l.started);
     mp__arena_free(l.a);

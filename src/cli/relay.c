@@ -65,8 +65,8 @@ static void pump(mp_relay *r, source *s)
     for (;;) {
         ssize_t n = read(s->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return; /* EAGAIN: nothing more now */
-        if (n == 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return; /* nothing more now */
+        if (n <= 0) { /* end of file (or a read error: the same for us) */
             if (s->line.len) emit(r, s, s->line.buf, s->line.len);
             mp__strbuf_reset(&s->line);
             s->eof = true;

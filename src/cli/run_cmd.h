@@ -36,6 +36,11 @@ typedef struct run_cmd {
     mp_sigwatch *sw;     /* SIGINT/SIGTERM/SIGHUP as an fd, started */
     mp_art_manager *arts; /* the artifact store of this instance, or NULL */
     int keep_children;   /* this process has children of its own (--local-instances) */
+    /* Called by the master after the run, before the summary (when set):
+     * --local-instances waits for its workers there, so their last lines
+     * come before the summary. */
+    void (*after_run)(void *data);
+    void *after_run_data;
 } run_cmd;
 
 /* "modpipe run: ..." to stderr when the log level lets `level` through. */

@@ -139,6 +139,7 @@ static int run_master(run_cmd *rc, dist_log *lg)
     mp_run run;
     int code;
     int mrc = mp__dist_master_run(m, &mo, &run, &err);
+    if (rc->after_run) rc->after_run(rc->after_run_data);
     if (mrc < 0) {
         mp__cli_errorf(rc->cli, "run", "the run could not start: %s", err.message);
         code = mrc == MP_EEXIST || mrc == MP_EINVAL ? MP_EXIT_USAGE : MP_EXIT_INFRA;
@@ -186,7 +187,7 @@ static int run_worker(run_cmd *rc, dist_log *lg)
                               .stop_fd = rc->sw->fd,
                               .stop_read = mp__sigwatch_read,
                               .stop_data = rc->sw};
-    mp__run_logf(rc, MP_LOG_INFO, "worker %s of run %s over %s", id, rc->o.run_id,
+    mp__run_logf(rc, MP_LOG_DEBUG, "worker %s of run %s over %s", id, rc->o.run_id,
                  rc->o.coordinator_shown);
     mp_run run;
     int code;
