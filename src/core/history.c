@@ -50,6 +50,7 @@ mp_hist_entry *mp__hist_add(mp_history *h, const char *name, size_t len, int64_t
     e->runs = runs;
     mp__strmap_put(&h->by_name, e->name, e);
     MP_VEC_PUSH(h->a, &h->order, e);
+    h->adds++;
     return e;
 }
 
@@ -139,6 +140,7 @@ void mp__history_expected(mp_history *h, const mp_pipeline *p, int64_t *expected
     free(h->seen);
     h->seen = mp__xcalloc(p->modules.n ? p->modules.n : 1, sizeof(*h->seen));
     h->seen_p = p;
+    h->seen_adds = h->adds;
     for (size_t i = 0; i < p->modules.n; i++) {
         const char *name = p->modules.v[i]->name;
         mp_hist_entry *e = mp__hist_find(h, name, strlen(name));
@@ -172,14 +174,21 @@ void mp__history_record(mp_history *h, const char *name, int64_t ms)
 void mp__history_update(mp_history *h, const mp_pipeline *p, const mp_result *results)
 {
     mp_hist_entry **seen = h->seen_p == p ? h->seen : NULL;
+    /* Nothing added since: a module unknown then is unknown now (names
+     * in p are unique, so adding one does not add another). */
+    bool none_added = seen && h->adds == h->seen_adds;
     for (size_t i = 0; i < p->modules.n; i++) {
         if (results[i].status != MP_STATUS_SUCCEEDED &&
             results[i].status != MP_STATUS_IGNORED_FAILURE)
             continue;
+        int64_t ms = results[i].duration_ms < 0 ? 0 : results[i].duration_ms;
+        const char *name = p->modules.v[i]->name;
         if (seen && seen[i])
-            fold(seen[i], results[i].duration_ms < 0 ? 0 : results[i].duration_ms);
-        else
-            mp__history_record(h, p->modules.v[i]->name, results[i].duration_ms);
+            fold(seen[i], ms);
+        else if (none_added && mp__utf8_valid(name))
+            mp__hist_add(h, name, strlen(name), ms, 1);
+        else if (!none_added)
+            mp__history_record(h, name, ms);
     }
 }
 

@@ -34,6 +34,7 @@ struct mp_history {
      * look every name up again. Heap; entries never move. */
     const mp_pipeline *seen_p;
     mp_hist_entry **seen;
+    size_t adds, seen_adds; /* entries added in all; when `seen` was filled */
 };
 
 /* Empty the table (after a file was found unusable half-way). */

@@ -206,6 +206,26 @@ static void test_expected_and_update(void **state)
     assert_int_equal(ms_of(h, "c", &runs), 100 * (int64_t)(idx_of(p, "c") + 1));
     assert_int_equal(runs, 1);
     mp__history_free(h);
+
+    /* a module unknown to expected_ms but recorded before the update:
+     * the update folds into that entry (one entry, a file that loads) */
+    rm_rf(t.state);
+    h = mp__history_load(t.state, NULL);
+    mp__history_expected(h, p, exp);
+    mp__history_record(h, "d", 10);
+    for (size_t i = 0; i < n; i++)
+        r[i].status = strcmp(mods[i]->name, "d") == 0 ? MP_STATUS_SUCCEEDED : MP_STATUS_SKIPPED;
+    r[idx_of(p, "d")].duration_ms = 20;
+    mp__history_update(h, p, r);
+    assert_int_equal(ms_of(h, "d", &runs), 15);
+    assert_int_equal(runs, 2);
+    assert_int_equal(mp__history_save(h, NULL), 0);
+    mp__history_free(h);
+    mp_error w = {0};
+    h = mp__history_load(t.state, &w);
+    assert_int_equal(w.code, 0);
+    assert_int_equal(ms_of(h, "d", &runs), 15);
+    mp__history_free(h);
     free(exp);
     free(r);
     mp_pipeline_free(p);
