@@ -45,7 +45,7 @@ static int wait_fd(int fd, short ev, int64_t deadline)
     return r == 1 ? 0 : MP_ETIMEDOUT;
 }
 
-int mp__redis_ping(int port, int64_t deadline)
+int mp__redis_ping(int port, long pid, int64_t deadline)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return MP_EIO;
@@ -53,24 +53,33 @@ int mp__redis_ping(int port, int64_t deadline)
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int rc = MP_EIO;
+    mp_strbuf in = MP_STRBUF_INIT;
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) goto out;
     if (wait_fd(fd, POLLOUT, deadline) < 0) goto out;
     int soerr = 0;
     socklen_t sl = sizeof soerr;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) goto out;
-    static const char ping[] = "PING\r\n";
-    if (send(fd, ping, sizeof ping - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof ping - 1)) goto out;
-    char buf[16];
-    size_t got = 0;
-    while (got < 7) {
-        if (wait_fd(fd, POLLIN, deadline) < 0) goto out;
-        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+    static const char req[] = "PING\r\nINFO server\r\n";
+    if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof req - 1)) goto out;
+    /* "+PONG\r\n" then "$<len>\r\n<len bytes>\r\n". */
+    for (;;) {
+        const char *bulk = in.len >= 7 ? strstr(in.buf, "\r\n$") : NULL;
+        if (in.len >= 7 && strncmp(in.buf, "+PONG\r\n", 7) != 0) goto out;
+        if (bulk) {
+            long len = strtol(bulk + 3, NULL, 10);
+            const char *body = strstr(bulk + 3, "\r\n");
+            if (body && len >= 0 && in.len - (size_t)(body + 2 - in.buf) >= (size_t)len) break;
+        }
+        if (in.len > 1024 * 1024 || wait_fd(fd, POLLIN, deadline) < 0) goto out;
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n <= 0) goto out;
-        got += (size_t)n;
+        mp__strbuf_add(&in, buf, (size_t)n);
     }
-    buf[got] = '\0';
-    rc = strncmp(buf, "+PONG\r\n", 7) == 0 ? 0 : MP_EIO;
+    const char *id = strstr(in.buf, "\r\nprocess_id:");
+    rc = pid <= 0 || (id && strtol(id + 13, NULL, 10) == pid) ? 0 : MP_ESTATE;
 out:
+    mp__strbuf_release(&in);
     close(fd);
     return rc;
 }
@@ -130,13 +139,17 @@ int mp__redis_server_start(mp_redis_server *s, int64_t ready_ms, mp_error *err)
         int rc = mp__process_spawn(&so, &s->proc, err);
         if (rc < 0) return rc;
         for (;;) {
-            if (mp__redis_ping(port, mp__deadline_min(deadline, mp__deadline_in(500))) == 0) {
+            int pr = mp__redis_ping(port, (long)s->proc.pid,
+                                    mp__deadline_min(deadline, mp__deadline_in(500)));
+            if (pr == 0) {
                 s->port = port;
                 s->running = 1;
                 snprintf(s->url, sizeof s->url, "redis://127.0.0.1:%d", port);
                 return 0;
             }
-            /* Not ready: wait for its exit, at most PING_PACE_MS. */
+            /* Not ready (or another server answers on that port: ours
+             * will fail to bind and exit): wait for its exit, at most
+             * PING_PACE_MS. */
             int64_t pace = mp__deadline_min(deadline, mp__deadline_in(PING_PACE_MS));
             if (mp__process_wait(&s->proc, pace, NULL) == 0) break; /* it exited */
             if (mp__deadline_passed(deadline)) {

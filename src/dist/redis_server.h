@@ -10,8 +10,10 @@
  *     and redis-server is spawned in its own process group (os/process.h)
  *     with `--port P --bind 127.0.0.1 --save '' --appendonly no
  *     --protected-mode yes --loglevel warning`: nothing is written to disk;
- *   - ready = it answers PING with +PONG on that port (a plain RESP
- *     exchange over a socket, each try bounded by the deadline), checked
+ *   - ready = it answers PING with +PONG on that port and INFO server
+ *     with its own process_id (a plain RESP exchange over a socket, each
+ *     try bounded by the deadline: another server that took the port
+ *     between our probe and its bind is never taken for ours), checked
  *     while watching its pidfd: if it exits before that (another process
  *     took the port between our probe and its bind), the next port is
  *     tried, up to MP_REDIS_SERVER_TRIES ports; other exits are MP_EIO with
@@ -45,8 +47,9 @@ typedef struct mp_redis_server {
 int mp__redis_server_start(mp_redis_server *s, int64_t ready_ms, mp_error *err);
 void mp__redis_server_stop(mp_redis_server *s, int64_t grace_ms);
 
-/* One PING to 127.0.0.1:port: 0 when it answered +PONG before the
- * deadline, else a negative code. */
-int mp__redis_ping(int port, int64_t deadline);
+/* PING and INFO server to 127.0.0.1:port: 0 when it answered +PONG and
+ * (pid > 0) its process_id is pid, before the deadline; MP_ESTATE when
+ * another process answers; another negative code otherwise. */
+int mp__redis_ping(int port, long pid, int64_t deadline);
 
 #endif
