@@ -2,7 +2,7 @@
 -- lease it: attempt+1, token <worker>#<attempt>, deadline on Redis TIME.
 -- ARGV: 4 worker id, 5 instance, 6 '1' when the caller holds a doorbell
 -- token of class ARGV[7] (it woke from BLMPOP), 8.. served classes in
--- claim order. Returns {'ok', module, attempt, token}, {'completed'},
+-- claim order. Returns {'ok', module, attempt, token, waiting}, {'completed'},
 -- {'lost'} (master liveness lapsed) or {'none', master pttl}.
 local m = need_meta()
 if redis.call('EXISTS', k('complete')) == 1 then return {'completed'} end
@@ -34,7 +34,11 @@ for i = 8, #ARGV do
     redis.call('ZADD', k('leases'), now() + m.lease_ms, mod)
     redis.call('SREM', k('reported'), mod)
     event('k', 'claimed', 'i', ARGV[5], 'a', att, 'w', id, 'm', mod, 't', token)
-    return {'ok', mod, att, token}
+    -- how many served modules still wait: the caller's next claim starts
+    -- with this script rather than a pop when some do
+    local waiting = 0
+    for j = 8, #ARGV do waiting = waiting + redis.call('LLEN', k('bell:' .. ARGV[j])) end
+    return {'ok', mod, att, token, waiting}
   end
 end
 return {'none', pttl}

@@ -20,16 +20,19 @@ local LOST_MSG = 'run state lost: the keys of this run are gone from redis ' ..
                  '(server restarted without persistence, flushed, evicted or expired)'
 -- The run's plan settings, checked: nil when no plan was published.
 local function meta()
-  local m = redis.call('HMGET', k('meta'), 'proto', 'lease_ms', 'worker_timeout_ms',
-                       'master_timeout_ms', 'instances', 'hash', 'version')
-  if not m[1] then return nil end
-  if m[1] ~= PROTO then
-    fail('CORRUPT', 'run state was written by coordinator protocol ' .. tostring(m[1]) ..
+  -- HGETALL, not HMGET: commandstats then tells the clients' HMGET of
+  -- results apart (bench/dispatch.c).
+  local all = redis.call('HGETALL', k('meta'))
+  local m = {}
+  for i = 1, #all, 2 do m[all[i]] = all[i + 1] end
+  if not m.proto then return nil end
+  if m.proto ~= PROTO then
+    fail('CORRUPT', 'run state was written by coordinator protocol ' .. tostring(m.proto) ..
          ', this modpipe speaks protocol ' .. PROTO .. ' (mixed modpipe versions, or garbage)')
   end
-  local r = {lease_ms = tonumber(m[2]), worker_timeout_ms = tonumber(m[3]),
-             master_timeout_ms = tonumber(m[4]), instances = tonumber(m[5]),
-             hash = m[6], version = m[7]}
+  local r = {lease_ms = tonumber(m.lease_ms), worker_timeout_ms = tonumber(m.worker_timeout_ms),
+             master_timeout_ms = tonumber(m.master_timeout_ms), instances = tonumber(m.instances),
+             hash = m.hash, version = m.version}
   if not (r.lease_ms and r.worker_timeout_ms and r.master_timeout_ms and r.instances and
           r.hash and r.version) then
     fail('CORRUPT', 'the plan settings of this run (' .. k('meta') .. ') are garbage')

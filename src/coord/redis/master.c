@@ -4,8 +4,9 @@
  * next_event never polls: sweep.lua reports the leases and workers that
  * lapsed by the server's clock (as events) and returns when the next one
  * may; the master then XREADs the events stream, BLOCKing until that
- * instant or its deadline, whichever is first. Events are read in
- * batches and handed out one by one.
+ * instant or its deadline, whichever is first. The sweep runs again only
+ * once something may have lapsed (see next_sweep), not per event. Events
+ * are read in batches and handed out one by one.
  */
 #include "coord/class.h"
 #include "coord/redis/redis_int.h"
@@ -27,6 +28,11 @@ typedef struct rc_master {
     char await_id[64]; /* events seen by await_workers up to here */
     mp_coord_event *buf;
     size_t head, n, cap;
+    /* When sweep.lua must run again: what it saw lapses at next_sweep at
+     * the earliest, and a lease or liveness granted since lapses no
+     * sooner than min(lease_ms, worker_timeout_ms) after it was granted. */
+    int64_t next_sweep;
+    int64_t min_lapse_ms; /* min(lease_ms, worker_timeout_ms) of the plan */
 } rc_master;
 
 static rc_master *downcast(mp_coord_master *m)
@@ -107,6 +113,8 @@ static int m_publish_plan(mp_coord_master *m, const mp_coord_plan *p, mp_error *
     int rc = mp__rc_eval(&rm->c, &mp__rc_publish, (int)argc, argv, NULL, NULL, err);
     free(argv);
     if (rc == 0) rm->c.planned_seen = true;
+    rm->min_lapse_ms =
+        p->lease_ms < p->worker_timeout_ms ? p->lease_ms : p->worker_timeout_ms;
     return rc;
 }
 
@@ -243,12 +251,19 @@ static int m_next_event(mp_coord_master *m, int64_t deadline, mp_coord_event *ev
             return 0;
         }
         redisReply *r = NULL;
-        int rc = mp__rc_eval(&rm->c, &mp__rc_sweep, 0, NULL, NULL, &r, err);
-        if (rc < 0) return rc;
-        long long next = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-        freeReplyObject(r);
+        int rc = 0;
+        int64_t now = mp__clock_now_ms();
+        if (now >= rm->next_sweep || rm->min_lapse_ms <= 0) {
+            rc = mp__rc_eval(&rm->c, &mp__rc_sweep, 0, NULL, NULL, &r, err);
+            if (rc < 0) return rc;
+            long long next = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+            freeReplyObject(r);
+            r = NULL;
+            rm->next_sweep = now + (next >= 0 && next < rm->min_lapse_ms ? next : rm->min_lapse_ms);
+        }
         int64_t block = mp__deadline_remaining_ms(deadline);
-        if (next >= 0 && next + 1 < block) block = next + 1;
+        if (rm->next_sweep - now + 1 < block) block = rm->next_sweep - now + 1;
+        if (block < 0) block = 0;
         rc = xread(rm, rm->last_id, sizeof rm->last_id, block, &r, err);
         if (rc == 0) rc = fill_buffer(rm, r, err);
         freeReplyObject(r);

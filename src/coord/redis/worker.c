@@ -6,7 +6,10 @@
  * every class it serves at once, until its deadline or the moment the
  * master's liveness may lapse, then runs claim.lua again -- handing it
  * the doorbell token it woke with, so each queued module keeps exactly
- * one token. Nothing is taken and put back.
+ * one token. While the master is known alive a claim starts with the
+ * pop (a module queued has a token to wake it), unless the last claim
+ * saw modules still waiting: then with the script (one round trip).
+ * Nothing is taken and put back.
  */
 #include "coord/class.h"
 #include "coord/redis/redis_int.h"
@@ -15,6 +18,7 @@
 #include "core/xalloc.h"
 #include "os/clock.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,12 @@ typedef struct rc_worker {
     char **serves; /* classes in claim order */
     size_t n_serves;
     char **bells; /* full keys: wc:<nonce>, then bell:<class> of serves */
+    /* Claimers' estimate of the master's liveness (monotonic ms; the
+     * real one may only be later): 0 unknown. Written by claims only;
+     * concurrent claims of one handle race harmlessly on it. */
+    _Atomic int64_t master_until;
+    /* The last claim saw modules still waiting: start with the script. */
+    _Atomic bool backlog;
 } rc_worker;
 
 static rc_worker *downcast(mp_coord_worker *w)
@@ -160,6 +170,42 @@ static int me(rc_worker *rw, mp_error *err)
     return 0;
 }
 
+/* claim.lua once: 1 when it answered (lease, or a state in *state), 0
+ * for "nothing", with *pttl the master's liveness left. */
+static int claim_script(rc_worker *rw, const char **argv, size_t argc, mp_coord_lease *lease,
+                        mp_coord_run_state *state, long long *pttl, mp_error *err)
+{
+    redisReply *r = NULL;
+    int rc = mp__rc_eval(&rw->c, &mp__rc_claim, (int)argc, argv, NULL, &r, err);
+    if (rc < 0) return rc;
+    const char *what = r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+                               r->element[0]->type == REDIS_REPLY_STRING
+                           ? r->element[0]->str
+                           : "";
+    rc = 1;
+    if (strcmp(what, "ok") == 0 && r->elements == 5 && r->element[1]->type == REDIS_REPLY_STRING &&
+        r->element[2]->type == REDIS_REPLY_INTEGER && r->element[3]->type == REDIS_REPLY_STRING &&
+        r->element[4]->type == REDIS_REPLY_INTEGER) {
+        snprintf(lease->module, sizeof lease->module, "%s", r->element[1]->str);
+        snprintf(lease->token, sizeof lease->token, "%s", r->element[3]->str);
+        lease->attempt = (int)r->element[2]->integer;
+        *state = MP_COORD_RUN_ACTIVE;
+        rw->backlog = r->element[4]->integer > 0;
+    } else if (strcmp(what, "completed") == 0) {
+        *state = MP_COORD_RUN_COMPLETED;
+    } else if (strcmp(what, "lost") == 0) {
+        *state = MP_COORD_RUN_MASTER_LOST;
+    } else if (strcmp(what, "none") == 0 && r->elements == 2 &&
+               r->element[1]->type == REDIS_REPLY_INTEGER) {
+        *pttl = r->element[1]->integer;
+        rc = 0;
+    } else {
+        rc = mp__error(err, MP_EPARSE, rw->id, "script claim: unexpected reply");
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
 static int w_claim(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
                    mp_coord_run_state *state, mp_error *err)
 {
@@ -172,42 +218,32 @@ static int w_claim(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
     argv[1] = rw->inst;
     for (size_t i = 0; i < rw->n_serves; i++)
         argv[4 + i] = rw->serves[i];
+    /* Every queued module has a doorbell token nobody holds, or one a
+     * claimer holds on its way to claim.lua: so while the master is known
+     * alive, a claim may start with the blocking pop. */
+    bool script = rw->backlog || mp__clock_now_ms() >= rw->master_until;
     const char *held = NULL; /* class of the doorbell token woken with */
     for (;;) {
-        argv[2] = held ? "1" : "0";
-        argv[3] = held ? held : "";
-        held = NULL;
-        redisReply *r = NULL;
-        rc = mp__rc_eval(&rw->c, &mp__rc_claim, (int)argc, argv, NULL, &r, err);
-        if (rc < 0) break;
-        const char *what = r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
-                                   r->element[0]->type == REDIS_REPLY_STRING
-                               ? r->element[0]->str
-                               : "";
-        long long pttl = -1;
-        if (strcmp(what, "ok") == 0 && r->elements == 4 &&
-            r->element[1]->type == REDIS_REPLY_STRING &&
-            r->element[2]->type == REDIS_REPLY_INTEGER &&
-            r->element[3]->type == REDIS_REPLY_STRING) {
-            snprintf(lease->module, sizeof lease->module, "%s", r->element[1]->str);
-            snprintf(lease->token, sizeof lease->token, "%s", r->element[3]->str);
-            lease->attempt = (int)r->element[2]->integer;
-            *state = MP_COORD_RUN_ACTIVE;
-        } else if (strcmp(what, "completed") == 0) {
-            *state = MP_COORD_RUN_COMPLETED;
-        } else if (strcmp(what, "lost") == 0) {
-            *state = MP_COORD_RUN_MASTER_LOST;
-        } else if (strcmp(what, "none") == 0 && r->elements == 2 &&
-                   r->element[1]->type == REDIS_REPLY_INTEGER) {
-            pttl = r->element[1]->integer;
-            what = NULL;
-        } else {
-            rc = mp__error(err, MP_EPARSE, rw->id, "script claim: unexpected reply");
+        if (script) {
+            long long pttl = -1;
+            argv[2] = held ? "1" : "0";
+            argv[3] = held ? held : "";
+            rc = claim_script(rw, argv, argc, lease, state, &pttl, err);
+            if (rc != 0) break;
+            rw->backlog = false;
+            rw->master_until = pttl == -1   ? MP_DEADLINE_NONE
+                               : pttl >= 0 ? mp__deadline_in(pttl)
+                                           : 0;
         }
-        freeReplyObject(r);
-        if (rc < 0 || what) break;
-        int64_t block = mp__rc_block_ms(deadline, pttl);
-        if (block <= 0) {
+        held = NULL;
+        int64_t block = mp__deadline_remaining_ms(deadline);
+        int64_t left = mp__deadline_remaining_ms(rw->master_until);
+        if (left < block) block = left + 1;
+        if (block <= 0 || left <= 0) {
+            if (!script) { /* look once before giving up */
+                script = true;
+                continue;
+            }
             rc = mp__error(err, MP_ETIMEDOUT, rw->id, "nothing to claim");
             break;
         }
@@ -220,9 +256,10 @@ static int w_claim(mp_coord_worker *w, int64_t deadline, mp_coord_lease *lease,
         for (size_t i = 0; key && i < rw->n_serves; i++)
             if (strcmp(key, rw->bells[i + 1]) == 0) held = rw->serves[i];
         free(key);
+        script = true;
     }
     free(argv);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 static int w_renew(mp_coord_worker *w, const mp_coord_lease *lease, mp_coord_renew_answer *answer,
