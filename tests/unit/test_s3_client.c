@@ -2,7 +2,8 @@
  * test_s3_client.c -- the S3 client (artifacts/s3/s3_client.h) against a
  * real S3 server (s3rver, which checks SigV4 signatures): put/get/head/
  * delete, keys that need encoding (space, '+', unicode, '%'), multipart
- * with several parts in parallel, listing across pages, a missing bucket,
+ * with several parts in parallel, listing across pages (keys put by four
+ * threads sharing one client), a missing bucket,
  * a wrong secret, missing credentials.
  *
  * labels: s3
@@ -18,6 +19,7 @@
 #include "os/clock.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +132,30 @@ static int collect(const char *key, uint64_t size, void *data)
     return 0;
 }
 
+/* Puts keys list/k<i> for i = index, index + 4, ... below 1005, on one
+ * client shared by 4 threads (the client is used concurrently). */
+typedef struct putter {
+    mp_s3_client *c;
+    const char *src;
+    int index, failed;
+    char msg[512];
+} putter;
+
+static void *put_keys(void *arg)
+{
+    putter *p = arg;
+    for (int i = p->index; i < 1005 && !p->failed; i += 4) {
+        char key[64];
+        mp_error err = {0};
+        snprintf(key, sizeof key, "list/k%04d", i);
+        if (mp__s3_put_file(p->c, key, p->src, mp__deadline_in(60000), &err)) {
+            p->failed = 1;
+            snprintf(p->msg, sizeof p->msg, "%s", err.message);
+        }
+    }
+    return NULL;
+}
+
 static void test_list_pages_and_delete(void **state)
 {
     (void)state;
@@ -138,23 +164,28 @@ static void test_list_pages_and_delete(void **state)
     snprintf(src, sizeof src, "%s/small", dir);
     write_file(src, 10, 1);
     mp_error err = {0};
-    int64_t dl = mp__deadline_in(60000);
     /* more than one page of 1000 keys */
-    char key[64];
-    for (int i = 0; i < 1005; i++) {
-        snprintf(key, sizeof key, "list/k%04d", i);
-        if (mp__s3_put_file(c, key, src, dl, &err)) fail_msg("put: %s", err.message);
+    putter p[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        p[i] = (putter){.c = c, .src = src, .index = i};
+        assert_int_equal(pthread_create(&t[i], NULL, put_keys, &p[i]), 0);
     }
+    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        if (p[i].failed) fail_msg("put: %s", p[i].msg);
+    int64_t dl = mp__deadline_in(60000);
+    char key[64];
     static char keys[1005 * 16 + 1];
     keys[0] = '\0';
     if (mp__s3_list(c, "list/", collect, keys, dl, &err)) fail_msg("list: %s", err.message);
-    char *p = keys;
+    char *at = keys;
     for (int i = 0; i < 1005; i++) {
         snprintf(key, sizeof key, "list/k%04d\n", i);
-        assert_memory_equal(p, key, strlen(key));
-        p += strlen(key);
+        assert_memory_equal(at, key, strlen(key));
+        at += strlen(key);
     }
-    assert_int_equal(*p, '\0');
+    assert_int_equal(*at, '\0');
     if (mp__s3_delete(c, "list/k0003", dl, &err)) fail_msg("delete: %s", err.message);
     if (mp__s3_delete(c, "list/k0003", dl, &err)) fail_msg("delete again: %s", err.message);
     bool exists = true;
@@ -175,7 +206,7 @@ static void test_missing_bucket(void **state)
     snprintf(u, sizeof u, "s3://no-such-bucket-here?endpoint=%s", env("MODPIPE_TEST_S3_ENDPOINT"));
     mp_s3_client *c = open_client(u);
     mp_error err = {0};
-    assert_int_equal(mp__s3_check_bucket(c, mp__deadline_in(20000), &err), MP_ENOENT);
+    assert_int_equal(mp__s3_check_bucket(c, mp__deadline_in(20000), &err), MP_EUSAGE);
     assert_non_null(strstr(err.message, "bucket 'no-such-bucket-here' does not exist"));
     mp__s3_client_free(c);
 }
@@ -193,7 +224,7 @@ static void test_wrong_secret(void **state)
     mp_s3_client *c = NULL;
     mp_error err = {0};
     assert_int_equal(mp__s3_client_open(&c, url, bad_secret_env, NULL, &err), 0);
-    assert_int_equal(mp__s3_check_bucket(c, mp__deadline_in(20000), &err), MP_EIO);
+    assert_int_equal(mp__s3_check_bucket(c, mp__deadline_in(20000), &err), MP_EUSAGE);
     assert_non_null(strstr(err.message, "HTTP 403 SignatureDoesNotMatch"));
     assert_non_null(strstr(err.message, "AWS_SECRET_ACCESS_KEY"));
     assert_null(strstr(err.message, "not-the-secret"));

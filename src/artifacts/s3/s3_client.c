@@ -99,6 +99,13 @@ int mp__s3_check_bucket(mp_s3_client *c, int64_t deadline, mp_error *err)
     mp_s3_req r;
     mp__s3_req_init(&r, "GET", mp__s3_request_url(&c->cfg, NULL, &q), mp__s3_what(c, "GET", ""));
     int rc = mp__s3_run_one(c, &r, deadline, err);
+    /* a missing bucket or refused credentials: the store cannot work as
+     * configured (store.h: MP_EUSAGE at open), unlike a server that is
+     * down or failing */
+    if (rc && (r.status == 404 || r.status == 403)) {
+        rc = MP_EUSAGE;
+        if (err) err->code = rc;
+    }
     mp__s3_req_release(&r);
     return rc;
 }

@@ -53,7 +53,9 @@ const mp_s3_config *mp__s3_client_config(const mp_s3_client *c);
 
 /* Keys below are store keys: the URL's prefix is put in front of them. */
 
-/* Checks that the bucket exists and the credentials are accepted. */
+/* Checks that the bucket exists and the credentials are accepted:
+ * MP_EUSAGE when the bucket does not exist (the message names it) or the
+ * credentials are refused (HTTP 403), other codes as above. */
 int mp__s3_check_bucket(mp_s3_client *c, int64_t deadline, mp_error *err);
 
 /* Uploads the file at `path` as `key` (replacing any object). */
