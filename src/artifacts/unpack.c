@@ -31,7 +31,6 @@ typedef struct unpacker {
     char **created; /* files this call created (removed on failure) */
     size_t ncreated, cap;
     char *tmp; /* the temporary file being written, if any */
-    char *buf;
 } unpacker;
 
 static void remember(unpacker *u, const char *path)
@@ -123,29 +122,42 @@ static int stopped(unpacker *u, const char *name)
 }
 
 static int write_file(unpacker *u, struct archive *a, const char *name, const char *full,
-                      unsigned perm, mp_unpack_stats *st)
+                      unsigned perm, int64_t size, mp_unpack_stats *st)
 {
     u->tmp = mp__art_tmp_path(full);
     int fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return mp__error(u->err, MP_EIO, name, "cannot create '%s': %s", full, strerror(errno));
     int rc = 0;
+    uint64_t end = 0;
     for (;;) {
         if ((rc = stopped(u, name)) < 0) break;
-        la_ssize_t r = archive_read_data(a, u->buf, CHUNK);
-        if (r < 0) {
+        const void *block;
+        size_t len;
+        la_int64_t off;
+        int r = archive_read_data_block(a, &block, &len, &off); /* no copy */
+        if (r == ARCHIVE_EOF) break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
             rc = mp__error(u->err, MP_EIO, name, "corrupt artifact at '%s': %s", name,
                            archive_error_string(a));
             break;
         }
-        if (r == 0) break;
-        int w = mp__art_write_all(fd, u->buf, (size_t)r);
+        if (off < 0 || (uint64_t)off != end) { /* a hole (sparse entry): seek over it */
+            if (off < 0 || lseek(fd, off, SEEK_SET) < 0) {
+                rc = mp__error(u->err, MP_EIO, name, "cannot write '%s': bad offset", full);
+                break;
+            }
+        }
+        int w = mp__art_write_all(fd, block, len);
         if (w < 0) {
             rc = mp__error(u->err, MP_EIO, name, "cannot write '%s': %s", full, strerror(-w));
             break;
         }
-        st->bytes += (uint64_t)r;
+        end = (uint64_t)off + len;
+        st->bytes += len;
     }
+    if (rc == 0 && size > 0 && (uint64_t)size > end && ftruncate(fd, (off_t)size) < 0)
+        rc = mp__error(u->err, MP_EIO, name, "cannot write '%s': %s", full, strerror(errno));
     if (rc == 0 && fchmod(fd, perm) < 0)
         rc = mp__error(u->err, MP_EIO, name, "cannot set the mode of '%s': %s", full,
                        strerror(errno));
@@ -205,7 +217,8 @@ static int one_entry(unpacker *u, struct archive *a, struct archive_entry *en,
     } else if (type == AE_IFREG) {
         rc = parent_ok(u, name, full.buf);
         if (rc == 0)
-            rc = write_file(u, a, name, full.buf, (unsigned)(archive_entry_perm(en) & 07777), st);
+            rc = write_file(u, a, name, full.buf, (unsigned)(archive_entry_perm(en) & 07777),
+                            archive_entry_size_is_set(en) ? archive_entry_size(en) : 0, st);
     } else {
         rc = refuse(u, name, "not a regular file, directory or symlink");
     }
@@ -228,7 +241,6 @@ int mp__unpack(const char *blob, const char *target, const atomic_int *cancel, i
         return mp__error(err, MP_EIO, target, "cannot resolve '%s': %s", target, strerror(errno));
     u.real_len = strlen(u.real_target);
     if (u.real_len == 1) u.real_len = 0; /* "/" */
-    u.buf = mp__xmalloc(CHUNK);
     struct archive *a = archive_read_new();
     archive_read_support_filter_zstd(a);
     archive_read_support_format_tar(a);
@@ -255,7 +267,6 @@ int mp__unpack(const char *blob, const char *target, const atomic_int *cancel, i
         free(u.created[i]);
     }
     free(u.created);
-    free(u.buf);
     free(u.real_target);
     return rc;
 }

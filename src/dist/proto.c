@@ -28,6 +28,32 @@ static int need(const char *s, const char *field, mp_error *err)
     return 0;
 }
 
+/* A result's artifacts: name, digest, size, file_count, and the file list
+ * while all lists together stay under MP_PROTO_ARTIFACT_FILES_MAX bytes
+ * (a message is at most MP_PROTO_MAX_BYTES; consumers need only the
+ * digest). */
+static json_t *encode_artifacts(const mp_result *r)
+{
+    json_t *arts = json_array();
+    size_t budget = MP_PROTO_ARTIFACT_FILES_MAX;
+    for (size_t i = 0; i < r->artifacts.n; i++) {
+        const mp_artifact_ref *ar = &r->artifacts.v[i];
+        size_t need = 0;
+        for (size_t f = 0; f < ar->nfiles; f++) need += strlen(ar->files[f]) + 4;
+        json_t *files = json_array();
+        if (need <= budget) {
+            budget -= need;
+            for (size_t f = 0; f < ar->nfiles; f++)
+                json_array_append_new(files, json_string(ar->files[f]));
+        }
+        json_array_append_new(arts, json_pack("{s:s,s:s,s:I,s:I,s:o}", "name", ar->name, "digest",
+                                              ar->digest, "size", (json_int_t)ar->size,
+                                              "file_count", (json_int_t)ar->nfiles, "files",
+                                              files));
+    }
+    return arts;
+}
+
 static json_t *encode_result(const mp_result *r)
 {
     json_t *outs = json_object();
@@ -37,12 +63,15 @@ static json_t *encode_result(const mp_result *r)
     if (tail && strlen(tail) > MP_PROTO_LOG_TAIL_MAX) tail += strlen(tail) - MP_PROTO_LOG_TAIL_MAX;
     json_t *error = json_pack("{s:o,s:o}", "message", str_or_null(r->error_message), "log_tail",
                               str_or_null(tail));
-    return json_pack("{s:s,s:i,s:i,s:i,s:i,s:o,s:I,s:I,s:I,s:o,s:o,s:o}", "status",
-                     mp__status_name(r->status), "attempts", r->attempts, "exit_code", r->exit_code,
-                     "term_signal", r->term_signal, "instance", r->instance, "worker",
-                     str_or_null(r->worker), "started_at", (json_int_t)r->started_at, "ended_at",
-                     (json_int_t)r->ended_at, "duration_ms", (json_int_t)r->duration_ms, "outputs",
-                     outs, "skip_reason", str_or_null(r->skip_reason), "error", error);
+    json_t *o = json_pack("{s:s,s:i,s:i,s:i,s:i,s:o,s:I,s:I,s:I,s:o,s:o,s:o}", "status",
+                          mp__status_name(r->status), "attempts", r->attempts, "exit_code",
+                          r->exit_code, "term_signal", r->term_signal, "instance", r->instance,
+                          "worker", str_or_null(r->worker), "started_at",
+                          (json_int_t)r->started_at, "ended_at", (json_int_t)r->ended_at,
+                          "duration_ms", (json_int_t)r->duration_ms, "outputs", outs,
+                          "skip_reason", str_or_null(r->skip_reason), "error", error);
+    json_object_set_new(o, "artifacts", encode_artifacts(r));
+    return o;
 }
 
 int mp__proto_encode(const mp_proto_msg *msg, char **out, mp_error *err)
@@ -163,6 +192,42 @@ static int get_status(dec *d, json_t *o, mp_status *out)
     return bad(d, "status", "is not a final module status");
 }
 
+/* "artifacts" is optional (absent: none, as before it existed). */
+static int decode_artifacts(dec *d, json_t *o, mp_result *r)
+{
+    json_t *arts = json_object_get(o, "artifacts");
+    if (!arts) return 0;
+    if (!json_is_array(arts)) return bad(d, "artifacts", "is not an array");
+    size_t i;
+    json_t *a;
+    json_array_foreach(arts, i, a)
+    {
+        if (!json_is_object(a)) return bad(d, "artifacts", "has an item that is not an object");
+        mp_artifact_ref ar = {0};
+        int64_t size = 0, count = 0;
+        int rc;
+        if ((rc = get_str(d, a, "name", false, &ar.name)) < 0 ||
+            (rc = get_str(d, a, "digest", false, &ar.digest)) < 0 ||
+            (rc = get_i64(d, a, "size", 0, INT64_MAX, &size)) < 0 ||
+            (rc = get_i64(d, a, "file_count", 0, INT64_MAX, &count)) < 0)
+            return rc;
+        if (strncmp(ar.digest, "sha256:", 7) != 0 || strlen(ar.digest) != 71)
+            return bad(d, "digest", "is not sha256:<64 hex digits>");
+        ar.size = (uint64_t)size;
+        json_t *files = json_object_get(a, "files");
+        if (!json_is_array(files)) return bad(d, "files", files ? "is not an array" : "is missing");
+        ar.nfiles = json_array_size(files);
+        ar.files = mp__arena_alloc(d->a, (ar.nfiles ? ar.nfiles : 1) * sizeof(char *));
+        for (size_t f = 0; f < ar.nfiles; f++) {
+            json_t *v = json_array_get(files, f);
+            if (!json_is_string(v)) return bad(d, "files", "has an item that is not a string");
+            ar.files[f] = mp__arena_strdup(d->a, json_string_value(v));
+        }
+        MP_VEC_PUSH(d->a, &r->artifacts, ar);
+    }
+    return 0;
+}
+
 static int decode_result(dec *d, json_t *o, mp_result *r)
 {
     if (!json_is_object(o)) return bad(d, "result", o ? "is not an object" : "is missing");
@@ -191,6 +256,7 @@ static int decode_result(dec *d, json_t *o, mp_result *r)
         kv.value.s = mp__arena_strndup(d->a, json_string_value(v), json_string_length(v));
         MP_VEC_PUSH(d->a, &r->outputs, kv);
     }
+    if ((rc = decode_artifacts(d, o, r)) < 0) return rc;
     json_t *e = json_object_get(o, "error");
     if (!json_is_object(e)) return bad(d, "error", e ? "is not an object" : "is missing");
     if ((rc = get_str(d, e, "message", true, &r->error_message)) < 0 ||

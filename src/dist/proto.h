@@ -11,7 +11,11 @@
  *   result:       module, token, result: {status, attempts, exit_code,
  *                 term_signal, instance, worker, started_at, ended_at,
  *                 duration_ms, outputs: {k: v}, skip_reason,
- *                 error: {message, log_tail}}
+ *                 error: {message, log_tail}, artifacts: [{name, digest,
+ *                 size, file_count, files}]} -- artifacts optional on
+ *                 decode; files sent while all lists of a message stay
+ *                 under MP_PROTO_ARTIFACT_FILES_MAX bytes, else [] (the
+ *                 consumer needs the digest only)
  *   control:      action ("cancel" | "complete"), reason
  * Keys not listed are ignored (additions within a version); a missing or
  * mistyped listed key is malformed.
@@ -37,6 +41,7 @@
 
 #define MP_PROTO_VERSION   1
 #define MP_PROTO_MAX_BYTES (1024 * 1024)
+#define MP_PROTO_ARTIFACT_FILES_MAX (256 * 1024)
 /* log_tail is cut to its last MP_PROTO_LOG_TAIL_MAX bytes on encode. */
 #define MP_PROTO_LOG_TAIL_MAX (64 * 1024)
 
