@@ -133,7 +133,9 @@ void mp__eng_art_step(engine *e, size_t i)
     s->art_job = NULL;
     mod_phase was = s->phase;
     mp_result *r = &e->run->results[i];
-    if (s->cancel) {
+    /* Stopped while fetching: it does not start. Stopped while publishing:
+     * cancelled only if the publish did not complete. */
+    if (s->cancel && (was == MOD_FETCH || rc < 0)) {
         r->skip_reason = s->cancel_reason ? s->cancel_reason : e->stop_reason;
         if (pub) {
             for (size_t k = 0; k < e->p->modules.v[i]->produces.n; k++)

@@ -119,6 +119,26 @@ expect_exit 1 mp run failing.yml --report r5.json --progress never
 expect_report r5.json 'm["build"]["artifacts"]' '[]'
 [ "$(find .modpipe/artifacts -type f | wc -l)" = "$before" ] || fail "a failed module published"
 
+# A producer whose failure is ignored publishes nothing: its consumer
+# fails naming it.
+write ignored.yml <<'YAML'
+version: 1
+name: ignored
+modules:
+  build:
+    run: mkdir -p g && printf x > g/x && exit 4
+    ignore_failure: true
+    produces: [{name: g, path: g/x}]
+  use:
+    depends_on: [build]
+    consumes: [{name: g, from: build}]
+    run: "true"
+YAML
+expect_exit 1 mp run ignored.yml --report r8.json --progress never
+expect_report r8.json 'm["build"]["status"]' ignored_failure
+expect_report r8.json 'm["use"]["error"]["message"]' \
+    "artifact 'g' from module 'build' is missing: 'build' ended ignored_failure without publishing it"
+
 # --artifacts / MODPIPE_ARTIFACTS choose the store; bad URLs are exit 2.
 expect_exit 0 mp run --artifacts "file://$WORK/shared" --report r6.json --progress never
 [ -f "$WORK/shared/blobs/sha256/$hex" ] || fail "--artifacts store not used"
