@@ -289,8 +289,13 @@ static void *writer(void *arg)
     char src[32];
     snprintf(src, sizeof src, "w%d", w->index);
     write_file(local(w->f, src), VSIZE + (size_t)w->index * 1000, 'A' + w->index);
-    for (int r = 0; r < ROUNDS; r++)
-        if (mp__store_put(w->f->s, "runs/c/shared", local(w->f, src), DL(), NULL) != 0) w->bad++;
+    for (int r = 0; r < ROUNDS; r++) {
+        mp_error err = {0};
+        if (mp__store_put(w->f->s, "runs/c/shared", local(w->f, src), DL(), &err) != 0) {
+            print_error("writer %d: put: %s\n", w->index, err.message);
+            w->bad++;
+        }
+    }
     return NULL;
 }
 
@@ -300,9 +305,11 @@ static void *reader(void *arg)
     char dst[32];
     snprintf(dst, sizeof dst, "r%d", w->index);
     for (int r = 0; r < ROUNDS * 2; r++) {
-        int rc = mp__store_get(w->f->s, "runs/c/shared", local(w->f, dst), DL(), NULL);
+        mp_error err = {0};
+        int rc = mp__store_get(w->f->s, "runs/c/shared", local(w->f, dst), DL(), &err);
         if (rc == MP_ENOENT) continue;
         if (rc != 0) {
+            print_error("reader %d: get: %s\n", w->index, err.message);
             w->bad++;
             continue;
         }
@@ -312,10 +319,12 @@ static void *reader(void *arg)
         bool ok = v >= 0 && v < WRITERS && n == VSIZE + (size_t)v * 1000;
         for (size_t i = 0; ok && i < n; i++) ok = b[i] == 'A' + v;
         free(b);
-        if (ok)
+        if (ok) {
             w->whole++;
-        else
+        } else {
+            print_error("reader %d: torn object: %zu bytes, first byte %d\n", w->index, n, v);
             w->bad++;
+        }
     }
     return NULL;
 }
