@@ -6,8 +6,9 @@
 # BUILD_DIR is a -DMODPIPE_BENCH=ON build (modpipe and bench/artifacts_pack).
 # Makes SIZE_MB of files (half random bytes, half base64 text, 16 files),
 # then:
-#   1. pack + unpack with artifacts_pack vs `tar --zstd -cf` / `tar --zstd
-#      -xf` on the same files (same zstd level 3), ratios printed;
+#   1. pack and unpack with artifacts_pack vs `tar --zstd -cf` / `tar --zstd
+#      -xf` on the same files (same zstd level 3): best of 3 of wall and CPU
+#      time (user + sys; tar's counts its zstd child), ratios printed;
 #   2. a real `modpipe run`: one module produces the files (data/**), one
 #      consumes them (publish to a file:// store, fetch into the cache,
 #      digest check, extract) -- modpipe's peak RSS from /usr/bin/time.
@@ -31,24 +32,29 @@ done
 in_bytes=$(du -sb data | cut -f1)
 sync
 
-secs() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$@"; }
-now() { date +%s.%N; }
+# timed OUTFILE CMD...: run CMD, write "wall cpu" (seconds; cpu = user +
+# sys, children included, so tar's zstd counts) to OUTFILE.
+timed() {
+    local out=$1
+    shift
+    /usr/bin/time -f '%e %U %S' -o "$out.t" "$@" >"$out.log"
+    awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$out.t" >"$out"
+}
+best() { sort -n -k"$2" "$1"-[0-9] | head -1 | cut -d' ' -f"$2"; }
 
-# 1. pack/unpack vs tar (best of 2 each, page cache warm for both).
-best_pack=999999 best_unpack=999999 best_tpack=999999 best_tunpack=999999
-for round in 1 2; do
+# 1. pack/unpack vs tar: 3 rounds, page cache warm for both, best of each.
+for round in 1 2 3; do
     rm -rf blob.tar.zst out tar.tar.zst tout
-    line=$("$packer" "$work" 'data/**' "$work/blob.tar.zst" "$work/out")
-    eval "$line"   # pack_s unpack_s files in_bytes blob_bytes peak_rss_kb
-    rss_packer=$peak_rss_kb
-    t0=$(now); tar --zstd -cf tar.tar.zst data; t1=$(now)
-    mkdir tout; t2=$(now); tar --zstd -xf tar.tar.zst -C tout; t3=$(now)
-    tp=$(secs "$t0" "$t1") tu=$(secs "$t2" "$t3")
-    best_pack=$(python3 -c "print(min($best_pack, $pack_s))")
-    best_unpack=$(python3 -c "print(min($best_unpack, $unpack_s))")
-    best_tpack=$(python3 -c "print(min($best_tpack, $tp))")
-    best_tunpack=$(python3 -c "print(min($best_tunpack, $tu))")
+    timed "mp-pack-$round" "$packer" pack "$work" 'data/**' "$work/blob.tar.zst"
+    timed "mp-unpack-$round" "$packer" unpack "$work/blob.tar.zst" "$work/out"
+    timed "tar-pack-$round" tar --zstd -cf tar.tar.zst data
+    mkdir tout
+    timed "tar-unpack-$round" tar --zstd -xf tar.tar.zst -C tout
 done
+eval "$(cat mp-pack-3.log)"
+files_packed=$files blob_bytes=$bytes rss_pack=$peak_rss_kb
+eval "$(cat mp-unpack-3.log)"
+rss_unpack=$peak_rss_kb
 cmp -s <(cd out && find . -type f -exec sha256sum {} + | sort) \
        <(cd tout && find . -type f -exec sha256sum {} + | sort) || { echo "unpacked trees differ" >&2; exit 1; }
 tar_blob=$(stat -c %s tar.tar.zst)
@@ -67,19 +73,24 @@ modules:
     consumes: [{name: payload, from: produce, path: restored}]
     run: "true"
 YAML
-t0=$(now)
+t0=$(date +%s.%N)
 /usr/bin/time -f '%M' -o rss.txt "$mp" run --progress never --report report.json >run.log 2>&1 || {
     cat run.log >&2; exit 1; }
-t1=$(now)
+t1=$(date +%s.%N)
 rss_run=$(tail -1 rss.txt)
 cmp -s <(cd data && find . -type f -exec sha256sum {} + | sort) \
        <(cd restored/data && find . -type f -exec sha256sum {} + | sort) || { echo "restored tree differs" >&2; exit 1; }
 
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
-printf 'payload: %s files, %d MB (%d bytes)\n' "$files" "$((in_bytes / 1048576))" "$in_bytes"
-printf 'pack:    modpipe %.2f s  tar --zstd -cf %.2f s  ratio %sx  (blob %d vs %d bytes)\n' \
-    "$best_pack" "$best_tpack" "$(ratio "$best_pack" "$best_tpack")" "$blob_bytes" "$tar_blob"
-printf 'unpack:  modpipe %.2f s  tar --zstd -xf %.2f s  ratio %sx\n' \
-    "$best_unpack" "$best_tunpack" "$(ratio "$best_unpack" "$best_tunpack")"
-printf 'peak RSS: artifacts_pack %d KB; modpipe run (publish + fetch + extract) %d KB, %s s wall\n' \
-    "$rss_packer" "$rss_run" "$(secs "$t0" "$t1")"
+line() { # line WHAT MP TAR: "<what> modpipe W s (cpu C s)  tar W s (cpu C s)  ratio Rx (cpu Rx)"
+    local mw mc tw tc
+    mw=$(best "$2" 1) mc=$(best "$2" 2) tw=$(best "$3" 1) tc=$(best "$3" 2)
+    printf '%-7s modpipe %6.2f s (cpu %6.2f s)  tar %6.2f s (cpu %6.2f s)  ratio %sx wall, %sx cpu\n' \
+        "$1" "$mw" "$mc" "$tw" "$tc" "$(ratio "$mw" "$tw")" "$(ratio "$mc" "$tc")"
+}
+printf 'payload: %s files, %d MB (%d bytes); blob %d bytes (tar --zstd: %d)\n' \
+    "$files_packed" "$((in_bytes / 1048576))" "$in_bytes" "$blob_bytes" "$tar_blob"
+line pack mp-pack tar-pack
+line unpack mp-unpack tar-unpack
+printf 'peak RSS: pack %d KB, unpack %d KB; modpipe run (publish + fetch + extract) %d KB, %s s wall\n' \
+    "$rss_pack" "$rss_unpack" "$rss_run" "$(python3 -c "print('%.1f' % ($t1 - $t0))")"
