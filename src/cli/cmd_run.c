@@ -230,7 +230,19 @@ static bool run_has_artifacts(const mp_pipeline *p, const mp_plan *plan)
 static int open_artifacts(run_cmd *rc, const mp_plan *plan, mp_art_manager **out)
 {
     *out = NULL;
-    if (!rc->o.artifacts && !run_has_artifacts(rc->cli->p, plan)) return MP_EXIT_OK;
+    bool uses = run_has_artifacts(rc->cli->p, plan);
+    if (!rc->o.artifacts && !uses) return MP_EXIT_OK;
+    /* Instances on other machines would each use their own default store
+     * and never find each other's blobs (DESIGN §7.9: no silent local
+     * fallback). --local-instances names the default store for its
+     * workers. */
+    if (!rc->o.artifacts && mp__run_opts_distributed(&rc->o) && !rc->o.local_instances) {
+        mp__cli_errorf(rc->cli, "run",
+                       "modules of this pipeline produce or consume artifacts, and a distributed "
+                       "run needs a store every instance reaches: give --artifacts URL (or "
+                       "MODPIPE_ARTIFACTS)");
+        return MP_EXIT_USAGE;
+    }
     const char *url = rc->o.artifacts ? rc->o.artifacts
                                       : mp__arena_printf(rc->arena, "file://%s/artifacts",
                                                          rc->state_dir);

@@ -131,6 +131,11 @@ static void worker_env(const run_cmd *rc, mp_arena *a, int n, int index, const c
     MP_VEC_PUSH(a, env, mp__arena_printf(a, "MODPIPE_INSTANCE_INDEX=%d", index));
     MP_VEC_PUSH(a, env, mp__arena_printf(a, "MODPIPE_COORDINATOR=%s", url));
     MP_VEC_PUSH(a, env, mp__arena_printf(a, "MODPIPE_RUN_ID=%s", rc->o.run_id));
+    /* The instances share this workspace, hence the master's default
+     * artifact store: name it, as a distributed run must (cmd_run.c). */
+    if (!rc->o.artifacts)
+        MP_VEC_PUSH(a, env,
+                    mp__arena_printf(a, "MODPIPE_ARTIFACTS=file://%s/artifacts", rc->state_dir));
     MP_VEC_PUSH(a, env, NULL);
 }
 
