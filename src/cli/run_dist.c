@@ -52,6 +52,14 @@ static void log_line(void *data, const char *line)
     mp__run_logf(l->rc, MP_LOG_INFO, "instance %d: %s", l->index, line);
 }
 
+/* A coordinator backend's warnings (e.g. redis' maxmemory-policy is not
+ * noeviction), shown whatever the log level but -q. */
+static void coord_warn(void *data, const char *line)
+{
+    run_cmd *rc = data;
+    mp__run_logf(rc, MP_LOG_WARN, "warning: coordinator %s: %s", rc->o.coordinator_shown, line);
+}
+
 static void worker_id(char *out, size_t n)
 {
     char host[256] = "host";
@@ -106,7 +114,10 @@ static void report_instances(mp_arena *a, const mp_coord_worker_list *l, mp_repo
 static int run_master(run_cmd *rc, dist_log *lg)
 {
     const mp_pipeline *p = rc->cli->p;
-    mp_coord_open_opts co = {.url = rc->o.coordinator, .run_id = rc->o.run_id};
+    mp_coord_open_opts co = {.url = rc->o.coordinator,
+                             .run_id = rc->o.run_id,
+                             .warn = coord_warn,
+                             .warn_data = rc};
     mp_coord_master *m = NULL;
     mp_error err = {0};
     int orc = mp__coord_master_open(&co, &m, &err);
@@ -166,7 +177,10 @@ static int run_worker(run_cmd *rc, dist_log *lg)
     const mp_pipeline *p = rc->cli->p;
     const mp_distributed_options *d = &p->options.distributed;
     int index = rc->o.instance_index;
-    mp_coord_open_opts co = {.url = rc->o.coordinator, .run_id = rc->o.run_id};
+    mp_coord_open_opts co = {.url = rc->o.coordinator,
+                             .run_id = rc->o.run_id,
+                             .warn = coord_warn,
+                             .warn_data = rc};
     mp_coord_worker *w = NULL;
     mp_error err = {0};
     int orc = mp__coord_worker_open(&co, &w, &err);

@@ -275,7 +275,8 @@ int mp__module_env_build(mp_arena *a, const mp_module_env *e, const char ***envp
     own[MPV_ATTEMPT] = num;
     for (int k = 0; k < MPV_N; k++)
         l.v[b->mpv_pos[k]] =
-            b->mpv_fixed[k] ? b->mpv_fixed[k] : mp__arena_printf(a, "%s=%s", mpv_names[k], own[k]);
+            b->mpv_fixed[k] ? b->mpv_fixed[k]
+                            : mp__arena_printf(a, "%s=%s", mpv_names[k], own[k] ? own[k] : "");
 
     for (size_t d = 0; d < m->deps.n; d++) {
         size_t di = m->deps.v[d];
