@@ -161,7 +161,9 @@ static int run_master(run_cmd *rc, dist_log *lg)
         code = mp__run_finish(rc, &run, &info, 1);
         if (code == MP_EXIT_FAILED && infra > 0) {
             mp__cli_errorf(rc->cli, "run",
-                           "%d module(s) failed because no instance could run them", infra);
+                           "%d module(s) failed for the infrastructure's sake (no instance "
+                           "able to run them, or the coordinator lost the run)",
+                           infra);
             code = MP_EXIT_INFRA;
         }
         mp__arena_free(a);

@@ -48,6 +48,8 @@ typedef struct mst {
     int infra;       /* modules failed for want of an instance or a result */
     int64_t heartbeat_ms, next_beat;
     int max_attempts;
+    int64_t coord_failing_since; /* 0, or when next_event started failing */
+    bool coord_gone;             /* the coordinator lost the run: decide alone */
 } mst;
 
 static void logf_(mst *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -84,6 +86,7 @@ static void settle_in_coord(mst *s, size_t i)
     msg.u.res.module = s->p->modules.v[i]->name;
     msg.u.res.token = "master";
     msg.u.res.result = s->run->results[i];
+    if (s->coord_gone) return;
     char *json = NULL;
     mp_error err = {0};
     int rc = mp__proto_encode(&msg, &json, &err);
@@ -344,6 +347,49 @@ static void check_stop(mst *s)
     }
 }
 
+/* The coordinator lost the run's state (a restarted Redis without
+ * persistence) or stayed unreachable for worker_timeout: nothing more can
+ * be dispatched or heard. Every module queued or running fails here with
+ * the reason (infrastructure failures: exit 3), the modules not started
+ * end cancelled (the run is aborted), and nothing more is sent to the
+ * coordinator. */
+static void give_up_on_coord(mst *s, const char *why)
+{
+    logf_(s, "%s: failing the modules not yet ended", why);
+    s->coord_gone = true;
+    mp__sched_abort(s->sched);
+    for (size_t i = 0; i < s->p->modules.n; i++) {
+        if (s->state[i] != M_QUEUED && s->state[i] != M_CLAIMED) continue;
+        mp_result *r = &s->run->results[i];
+        s->infra++;
+        r->status = MP_STATUS_FAILED;
+        r->error_message = mp__arena_printf(s->run->arena, "coordinator: %s", why);
+        module_done(s, i);
+    }
+    take_settled(s);
+}
+
+/* A failed next_event: the run's state is gone (MP_ELOST) -- give up at
+ * once; any other error (the coordinator unreachable: its calls already
+ * retry with backoff) -- give up once it has lasted worker_timeout, and
+ * until then wait a little between calls instead of spinning. */
+static void next_event_failed(mst *s, int rc, const mp_error *e, int64_t until)
+{
+    if (rc == MP_ELOST) {
+        give_up_on_coord(s, e->message);
+        return;
+    }
+    int64_t now = mp__clock_now_ms();
+    if (!s->coord_failing_since) s->coord_failing_since = now;
+    logf_(s, "next event: %s", e->message);
+    if (now - s->coord_failing_since >= s->p->options.distributed.worker_timeout_ms) {
+        give_up_on_coord(s, e->message);
+        return;
+    }
+    int64_t pause = until - now < 200 ? until - now : 200;
+    if (pause > 0) poll(NULL, 0, (int)pause);
+}
+
 /* Wait for every instance up to registration_timeout, heartbeating. */
 static void await_instances(mst *s)
 {
@@ -475,10 +521,15 @@ int mp__dist_master_run(mp_coord_master *m, const mp_dist_master_opts *o, mp_run
         if (watch) until = mp__deadline_min(until, mp__deadline_in(MP_DIST_MASTER_STOP_CHECK_MS));
         int r = mp__coord_master_next_event(m, until, &ev, &e2);
         if (r == 0) {
+            s.coord_failing_since = 0;
             on_event(&s, &ev);
             mp__coord_event_release(&ev);
         } else if (r != MP_ETIMEDOUT) {
-            logf_(&s, "next event: %s", e2.message);
+            next_event_failed(&s, r, &e2, until);
+            if (s.coord_gone) break;
+            continue;
+        } else {
+            s.coord_failing_since = 0;
         }
         beat_if_due(&s);
     }

@@ -70,7 +70,8 @@ typedef struct mp_dist_master_opts {
     mp_coord_worker_list *workers_out;
     /* When not NULL: how many modules failed for the infrastructure's
      * sake (no live instance could run them, lost with their workers
-     * max_attempts times, a result that could not be read): exit 3 in
+     * max_attempts times, a result that could not be read, a coordinator
+     * that lost the run or stayed unreachable): exit 3 in
      * CLI terms, DESIGN §1. */
     int *infra_failures;
 } mp_dist_master_opts;
