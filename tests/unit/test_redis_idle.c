@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IDLE_S   20
+#define IDLE_S   60 /* the 60 s of idle workers */
 #define WORKERS  3
 #define WT_MS    4000
 #define HB_MS    1000
