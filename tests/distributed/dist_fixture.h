@@ -47,14 +47,18 @@ typedef struct fx {
 static inline fx *fx_new(const char *yaml)
 {
     fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/mp-distbad-XXXXXX");
+    snprintf(f->dir, sizeof f->dir, "/tmp/mp-dist-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     pthread_mutex_init(&f->mu, NULL);
-    f->p = mp_pipeline_new("distbad");
+    f->p = mp_pipeline_new("dist");
     mp_error err = {0};
     if (mp_pipeline_load_string(f->p, yaml, strlen(yaml), "t.yml", &err) != 0 ||
-        mp_pipeline_validate(f->p, &err) != 0)
+        mp_pipeline_validate(f->p, &err) != 0) {
+        for (size_t i = 0; i < mp_pipeline_problem_count(f->p); i++)
+            print_error("%u: %s\n", mp_pipeline_problem(f->p, i)->line,
+                        mp_pipeline_problem(f->p, i)->message);
         fail_msg("pipeline: %s", err.message);
+    }
     mp_filters none = {0};
     assert_int_equal(mp__plan_build(f->p, &none, &f->plan, &err), 0);
     return f;

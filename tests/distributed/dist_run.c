@@ -6,99 +6,14 @@
  * Registered once per case as "distributed.<case>" (every DIST_CASE entry
  * of the table below). Cases that start threads join them before they return.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "dist_fixture.h"
 
-#include <cmocka.h>
-
-#include "coord/memory/memory.h"
-#include "core/engine.h"
-#include "core/error.h"
-#include "core/plan.h"
-#include "dist/master.h"
-#include "dist/proto.h"
-#include "os/clock.h"
-
-#include <pthread.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
+/* Shorter than the fixture's: the silent worker must be declared dead
+ * quickly. */
+#undef TIMING
 #define TIMING                                                                                     \
     "  distributed: {heartbeat: 100ms, worker_timeout: 600ms, registration_timeout: 5s, "          \
     "max_attempts: 3}\n"
-
-typedef struct fx {
-    char dir[64];
-    char state[128];
-    mp_pipeline *p;
-    mp_plan plan;
-    pthread_mutex_t mu;
-    char log[16384]; /* every log line, '\n'-separated */
-    int seq;
-} fx;
-
-static fx *fx_new(const char *yaml)
-{
-    fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/mp-dist-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    pthread_mutex_init(&f->mu, NULL);
-    f->p = mp_pipeline_new("dist");
-    mp_error err = {0};
-    if (mp_pipeline_load_string(f->p, yaml, strlen(yaml), "t.yml", &err) != 0 ||
-        mp_pipeline_validate(f->p, &err) != 0) {
-        for (size_t i = 0; i < mp_pipeline_problem_count(f->p); i++)
-            print_error("%u: %s\n", mp_pipeline_problem(f->p, i)->line,
-                        mp_pipeline_problem(f->p, i)->message);
-        fail_msg("pipeline: %s", err.message);
-    }
-    mp_filters none = {0};
-    assert_int_equal(mp__plan_build(f->p, &none, &f->plan, &err), 0);
-    return f;
-}
-
-static void fx_free(fx *f)
-{
-    mp__plan_release(&f->plan);
-    mp_pipeline_free(f->p);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    pthread_mutex_destroy(&f->mu);
-    free(f);
-}
-
-static void log_line(void *data, const char *line)
-{
-    fx *f = data;
-    pthread_mutex_lock(&f->mu);
-    size_t n = strlen(f->log);
-    snprintf(f->log + n, sizeof f->log - n, "%s\n", line);
-    pthread_mutex_unlock(&f->mu);
-    if (getenv("MODPIPE_TEST_VERBOSE")) fprintf(stderr, "dist: %s\n", line);
-}
-
-static int log_count(fx *f, const char *text)
-{
-    int n = 0;
-    pthread_mutex_lock(&f->mu);
-    for (const char *s = f->log; (s = strstr(s, text)) != NULL; s++)
-        n++;
-    pthread_mutex_unlock(&f->mu);
-    return n;
-}
-
-static const char *next_state(fx *f)
-{
-    snprintf(f->state, sizeof f->state, "%s/.state%d", f->dir, ++f->seq);
-    return f->state;
-}
 
 static void run_local(fx *f, mp_on_failure of, mp_run *run)
 {
@@ -134,28 +49,11 @@ static void run_dist(fx *f, int n, const char *const *caps, mp_on_failure of, mp
         assert_int_equal(wrc[i], 0); /* every worker saw the completion */
 }
 
-static const mp_result *R(fx *f, const mp_run *run, const char *name)
-{
-    mp_module *m = mp_pipeline_find(f->p, name);
-    if (!m) fail_msg("no module %s", name);
-    return &run->results[m->index];
-}
-
 static const char *out(const mp_result *r, const char *key)
 {
     for (size_t k = 0; k < r->outputs.n; k++)
         if (strcmp(r->outputs.v[k].key.s, key) == 0) return r->outputs.v[k].value.s;
     return NULL;
-}
-
-static void want(fx *f, const mp_run *run, const char *name, mp_status st)
-{
-    const mp_result *r = R(f, run, name);
-    if (r->status != st)
-        fail_msg("%s: %s, wanted %s (%s)", name, mp__status_name(r->status), mp__status_name(st),
-                 r->error_message ? r->error_message
-                 : r->skip_reason ? r->skip_reason
-                                  : "");
 }
 
 /* ---------------------------------------------------------------- cases */
@@ -396,26 +294,6 @@ static const mp_coord_worker_vtable silent_vt = {
     .observe = s_observe,
 };
 
-typedef struct wthread {
-    mp_coord_worker *w;
-    mp_dist_worker_opts o;
-    char id[32], state[160];
-    pthread_t t;
-    mp_run run;
-    int rc;
-    mp_error err;
-    int64_t ended_at;
-} wthread;
-
-static void *wthread_main(void *arg)
-{
-    wthread *x = arg;
-    x->rc = mp__dist_worker_run(x->w, &x->o, &x->run, &x->err);
-    x->ended_at = mp__clock_now_ms();
-    if (x->rc == 0 || x->rc == MP_ELOST) mp__run_release(&x->run);
-    return NULL;
-}
-
 static void wthread_start(fx *f, wthread *x, const mp_coord_open_opts *co, int index,
                           const char *caps, bool silent)
 {
@@ -430,27 +308,9 @@ static void wthread_start(fx *f, wthread *x, const mp_coord_open_opts *co, int i
     } else {
         x->w = in;
     }
-    snprintf(x->id, sizeof x->id, "w%d", index);
-    snprintf(x->state, sizeof x->state, "%s/.w%d-%d", f->dir, index, ++f->seq);
-    const mp_distributed_options *d = &f->p->options.distributed;
-    x->o = (mp_dist_worker_opts){.p = f->p,
-                                 .plan = &f->plan,
-                                 .engine = {.parallelism = 2,
-                                            .workspace = f->dir,
-                                            .state_dir = x->state,
-                                            .run_id = co->run_id,
-                                            .instance_index = index,
-                                            .kill_grace_ms = 300,
-                                            .stop_fd = -1,
-                                            .keep_children = 1},
-                                 .worker_id = x->id,
-                                 .capabilities = caps,
-                                 .version = "test",
-                                 .heartbeat_ms = d->heartbeat_ms,
-                                 .register_deadline = mp__deadline_in(5000),
-                                 .log = log_line,
-                                 .log_data = f};
-    assert_int_equal(pthread_create(&x->t, NULL, wthread_main, x), 0);
+    char id[32];
+    snprintf(id, sizeof id, "w%d", index);
+    wthread_run(f, x, x->w, co, index, id, caps);
 }
 
 static void test_silent_worker(void **state)
@@ -569,14 +429,6 @@ static void test_master_lost(void **state)
     fx_free(f);
 }
 
-static int64_t cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-           (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-}
-
 /* Idle instances while one module runs 2 s: no busy loop anywhere. */
 static void test_idle_cpu(void **state)
 {
@@ -600,7 +452,6 @@ static void test_idle_cpu(void **state)
 
 /* ----------------------------------------------------------------- runner */
 
-#define DIST_CASE(name) cmocka_unit_test(test_##name)
 
 static const struct CMUnitTest cases[] = {
     DIST_CASE(success),       DIST_CASE(routing),     DIST_CASE(table),
@@ -609,17 +460,5 @@ static const struct CMUnitTest cases[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc > 1) {
-        char filter[128];
-        snprintf(filter, sizeof filter, "test_%s", argv[1]);
-        size_t i = 0;
-        while (i < sizeof cases / sizeof cases[0] && strcmp(cases[i].name, filter) != 0)
-            i++;
-        if (i == sizeof cases / sizeof cases[0]) {
-            fprintf(stderr, "no distributed case '%s'\n", argv[1]);
-            return 2;
-        }
-        cmocka_set_test_filter(filter);
-    }
-    return cmocka_run_group_tests_name("distributed", cases, NULL, NULL);
+    return dist_main("distributed", cases, sizeof cases / sizeof cases[0], argc, argv);
 }
